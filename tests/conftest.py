@@ -1,0 +1,92 @@
+"""Shared fixtures: a migrated database per test, on SQLite or on PostgreSQL (SECREVIEW_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import db
+from storage.models import Base
+
+TEST_DATABASE_URL = os.environ.get("SECREVIEW_TEST_DATABASE_URL", "")
+
+
+def is_postgres() -> bool:
+    """Whether this run of the suite is against PostgreSQL."""
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def _pg_schema_url() -> Iterator[str]:
+    # A schema of its own per test run, so runs (and developers) never share tables.
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = db.make_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    engine = db.make_engine(rendered)
+    db.upgrade(engine)
+    engine.dispose()
+    yield rendered
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for this test (a SQLite file copy, or truncated PostgreSQL tables)."""
+    if is_postgres():
+        url = request.getfixturevalue("_pg_schema_url")
+        engine = db.make_engine(url)
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield url
+    else:
+        template = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "secreview.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the test database."""
+    return db.make_session_factory(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One session, rolled back and closed after the test."""
+    session = session_factory()
+    yield session
+    session.rollback()
+    session.close()
