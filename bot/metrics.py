@@ -1,0 +1,675 @@
+"""Every figure of the digest, defined once, computed in SQL over a period's window.
+
+The digest, `/secreview metrics`, App Home and the CLI all call `compute()`. Each figure is one
+function below whose docstring is its definition. Every query is a range predicate on an indexed
+column (announced_at, decided_at, first_response_at, go_live, created_at, closed_at, audit `at`, or
+the open states), so the cost follows the window, never the whole history. Medians and percentiles
+are taken in Python over the window's rows only: portable to SQLite, and still bounded by the window.
+
+Durations are measured in working time: Monday to Friday in the workspace's time zone, weekends
+left out, no holiday calendar (the same rule as the SLA).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
+from storage.models import AuditEvent, Condition, Decision, Review
+
+PERIOD_KINDS = ("week", "month", "quarter")
+PERIOD_NAMES = ("last-week", "this-week", "last-month", "this-month", "last-quarter", "this-quarter")
+TREND_WINDOWS = 4  # trends compare a period with the average of this many before it
+UPCOMING_WEEKS = 4
+LIST_CAP = 50  # lists in a Report are capped (with their full count) so a report stays small
+OVERDUE_NAMED = 5
+DAY = 86400.0
+ZERO = Decimal("0.00")
+
+
+# ---------------------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A window [start, end) of aware UTC instants; kind is week, month or quarter."""
+
+    start: datetime
+    end: datetime
+    kind: str
+
+    def local_start(self, tz: ZoneInfo) -> date:
+        """The first local day of the period."""
+        return self.start.astimezone(tz).date()
+
+    def local_last_day(self, tz: ZoneInfo) -> date:
+        """The last local day the period covers (its end is exclusive)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(tz).date()
+
+    def is_complete(self, tz: ZoneInfo) -> bool:
+        """Whether the period runs to its natural end (rather than to date)."""
+        return self.end == _midnight(_shift(self.kind, self.local_start(tz), 1), tz)
+
+
+def _unit_start(kind: str, day: date) -> date:
+    if kind == "week":  # weeks start on Monday
+        return day - timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    raise ValueError(f"unknown period kind {kind!r}: use one of {', '.join(PERIOD_KINDS)}")
+
+
+def _shift(kind: str, start: date, n: int) -> date:
+    if kind == "week":
+        return start + timedelta(days=7 * n)
+    months = n * (3 if kind == "quarter" else 1)
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _wall_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+
+def period_for(kind: str, *, now: datetime, tz: ZoneInfo, which: str = "last") -> Period:
+    """The last complete period ("last") or the current one to date ("this"), in local time."""
+    current = _unit_start(kind, now.astimezone(tz).date())
+    if which == "last":
+        return Period(_midnight(_shift(kind, current, -1), tz), _midnight(current, tz), kind)
+    if which == "this":
+        return Period(_midnight(current, tz), now.astimezone(UTC), kind)
+    raise ValueError(f"unknown period {which!r}: use 'last' or 'this'")
+
+
+def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
+    """Parses "last-week", "this-month", … (the CLI's --period) into a Period."""
+    which, _, kind = name.partition("-")
+    if name not in PERIOD_NAMES:
+        raise ValueError(f"unknown period {name!r}: use one of {', '.join(PERIOD_NAMES)}")
+    return period_for(kind, now=now, tz=tz, which=which)
+
+
+def shifted(period: Period, n: int, tz: ZoneInfo) -> Period:
+    """The period n units away; a period to date maps to the same elapsed span of the other one."""
+    own_start = period.local_start(tz)
+    start_day = _shift(period.kind, own_start, n)
+    natural_end = _midnight(_shift(period.kind, start_day, 1), tz)
+    if period.is_complete(tz):
+        return Period(_midnight(start_day, tz), natural_end, period.kind)
+    # Same wall-clock span ("Monday to Wednesday noon"), so a week to date compares like with like.
+    elapsed = period.end.astimezone(tz).replace(tzinfo=None) - _wall_midnight(own_start)
+    end = (_wall_midnight(start_day) + elapsed).replace(tzinfo=tz).astimezone(UTC)
+    return Period(_midnight(start_day, tz), min(end, natural_end), period.kind)
+
+
+# ------------------------------------------------------------------------------- time arithmetic
+
+_MONDAY = date(2001, 1, 1)
+
+
+def _weekday_seconds_since_epoch(wall: datetime) -> float:
+    days = (wall.date() - _MONDAY).days
+    weeks, weekday = divmod(days, 7)
+    into_day = (wall - _wall_midnight(wall.date())).total_seconds()
+    return weeks * 5 * DAY + min(weekday, 5) * DAY + (into_day if weekday < 5 else 0.0)
+
+
+def working_seconds(start: datetime, end: datetime, tz: ZoneInfo) -> float:
+    """Seconds from start to end that fall on local Monday–Friday (0 when end is not later)."""
+    # Wall-clock arithmetic: DST changes fall on weekends in the zones that have them, so it is exact there.
+    a = start.astimezone(tz).replace(tzinfo=None)
+    b = end.astimezone(tz).replace(tzinfo=None)
+    if b <= a:
+        return 0.0
+    return _weekday_seconds_since_epoch(b) - _weekday_seconds_since_epoch(a)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation (as SQL's percentile_cont); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# ---------------------------------------------------------------------------------- the figures
+
+
+class Window(NamedTuple):
+    """One window of one workspace, as the figure functions take it."""
+
+    session: Session
+    workspace_id: str
+    start: datetime
+    end: datetime
+    tz: ZoneInfo
+
+
+    def has(self, column: Any) -> tuple[Any, Any]:
+        """The range predicate start <= column < end (on an indexed column)."""
+        return column >= self.start, column < self.end
+
+
+def announced(w: Window) -> int:
+    """Announced: reviews opened in the window (announced_at in it), whatever their state now."""
+    where = (Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
+    return w.session.scalar(select(func.count()).select_from(Review).where(*where)) or 0
+
+
+def decided_by_outcome(w: Window) -> dict[str, int]:
+    """Decided: decisions recorded in the window (decided_at in it), by outcome.
+
+    A review decided again after a reopen counts once per decision.
+    """
+    rows = w.session.execute(
+        select(Decision.outcome, func.count())
+        .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at))
+        .group_by(Decision.outcome)
+    ).all()
+    counts = {str(outcome): 0 for outcome in Outcome}
+    counts.update({str(outcome): int(n) for outcome, n in rows})
+    return counts
+
+
+def approval_rate(by_outcome: dict[str, int]) -> float | None:
+    """Approval rate: (approved + approved with conditions) / decided; None when nothing was decided."""
+    approved = sum(n for outcome, n in by_outcome.items() if outcome in APPROVED_STATES)
+    return _ratio(approved, sum(by_outcome.values()))
+
+
+def first_response_hours(w: Window) -> list[float]:
+    """Time to first response: working hours from announcement to the first response.
+
+    Reviews first answered (taken, assigned, info asked, decided or closed) in the window; median and
+    90th percentile are reported.
+    """
+    rows = w.session.execute(
+        select(Review.announced_at, Review.first_response_at)
+        .where(Review.workspace_id == w.workspace_id, *w.has(Review.first_response_at))
+    ).all()
+    return [working_seconds(a, r, w.tz) / 3600 for a, r in rows]
+
+
+class _DecisionRow(NamedTuple):
+    decided_at: datetime
+    announced_at: datetime
+    due_at: datetime
+    review_decided_at: datetime | None
+    first: bool
+
+
+def _decision_rows(w: Window) -> list[_DecisionRow]:
+    # One query serves time to decision and SLA met: the window's decisions with their review.
+    earlier = aliased(Decision)
+    first = ~exists().where(earlier.review_id == Decision.review_id, earlier.id < Decision.id)
+    rows = w.session.execute(
+        select(Decision.decided_at, Review.announced_at, Review.due_at, Review.decided_at, first)
+        .join(Review, Review.id == Decision.review_id)
+        .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at))
+    ).all()
+    return [_DecisionRow(d, a, due, rd, bool(f)) for d, a, due, rd, f in rows]
+
+
+def decision_days(rows: Iterable[_DecisionRow], tz: ZoneInfo) -> list[float]:
+    """Time to decision: working days from announcement to a review's first decision.
+
+    Reviews first decided in the window (a re-decision after a reopen is not timed again); median and
+    90th percentile are reported.
+    """
+    return [working_seconds(r.announced_at, r.decided_at, tz) / DAY for r in rows if r.first]
+
+
+def sla_met(rows: Iterable[_DecisionRow]) -> tuple[int, int]:
+    """SLA met: the share of the window's decisions made by the review's due date.
+
+    Only decisions still in force count (a reopen sets a fresh due date, judged at the next decision).
+    """
+    in_force = [r for r in rows if r.review_decided_at == r.decided_at]
+    return sum(1 for r in in_force if r.decided_at <= r.due_at), len(in_force)
+
+
+def early_engagement_days(w: Window) -> list[float]:
+    """Early engagement: calendar days from announcement (local date) to go-live; the median is reported.
+
+    Reviews announced in the window with a go-live date (withdrawn and not-a-project left out); negative
+    when security heard of the project after its launch.
+    """
+    rows = w.session.execute(
+        select(Review.announced_at, Review.go_live)
+        .where(Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
+        .where(Review.go_live.is_not(None), Review.state.not_in([str(s) for s in CLOSED_STATES]))
+    ).all()
+    return [float((go_live - a.astimezone(w.tz).date()).days) for a, go_live in rows]
+
+
+def reviewed_before_go_live(w: Window) -> tuple[int, int]:
+    """Reviewed before go-live: the share of projects live in the window that were decided by then.
+
+    Projects whose go-live date falls in the window (and has come), withdrawn and not-a-project left
+    out; decided means a decision in force dated on or before the go-live date (local).
+    """
+    first_day = w.start.astimezone(w.tz).date()
+    after_last = (w.end - timedelta(microseconds=1)).astimezone(w.tz).date() + timedelta(days=1)
+    rows = w.session.execute(
+        select(Review.go_live, Review.decided_at).where(
+            Review.workspace_id == w.workspace_id,
+            Review.go_live >= first_day,
+            Review.go_live < after_last,
+            Review.state.not_in([str(s) for s in CLOSED_STATES]),
+        )
+    ).all()
+    # A go-live later than the end of a period to date has not happened yet.
+    now_day = w.end.astimezone(w.tz).date()
+    live = [(g, d) for g, d in rows if g <= now_day]
+    before = sum(1 for g, d in live if d is not None and d.astimezone(w.tz).date() <= g)
+    return before, len(live)
+
+
+class OpenReview(NamedTuple):
+    """A review that was open at an instant."""
+
+    key: str
+    title: str
+    due_at: datetime
+    assignee_id: str | None
+
+
+def open_at(session: Session, workspace_id: str, at: datetime) -> list[OpenReview]:
+    """Backlog: reviews open (announced, in review, needs info) at the instant (the period's end).
+
+    Rebuilt from the append-only audit log since then, so a past period's backlog stays what it was.
+    """
+    open_states = [str(s) for s in OPEN_STATES]
+    base = (Review.workspace_id == workspace_id, Review.announced_at < at)
+    # Candidates: open now, decided since, or changed since (the audit log is append-only, so it tells the
+    # state at `at`: the from_state of the first change after it). Each is an indexed range from `at` on.
+    now_open = select(Review.id).where(*base, Review.state.in_(open_states))
+    decided_since = select(Review.id).where(*base, Review.decided_at >= at)
+    since = (AuditEvent.workspace_id == workspace_id, AuditEvent.at >= at)
+    changed_since = select(AuditEvent.review_id).where(*since, AuditEvent.review_id.is_not(None))
+    first_change = (
+        select(AuditEvent.review_id, func.min(AuditEvent.seq).label("seq"))
+        .where(*since, AuditEvent.from_state.is_not(None))
+        .group_by(AuditEvent.review_id)
+        .subquery()
+    )
+    then = (
+        select(AuditEvent.review_id, AuditEvent.from_state)
+        .join(first_change, and_(AuditEvent.review_id == first_change.c.review_id,
+                                 AuditEvent.seq == first_change.c.seq))
+        .where(AuditEvent.workspace_id == workspace_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Review.number, Review.title, Review.due_at, Review.assignee_id, Review.state,
+               Review.decided_at, then.c.from_state)
+        .outerjoin(then, then.c.review_id == Review.id)
+        .where(*base, Review.id.in_(now_open.union(decided_since, changed_since)))
+    ).all()
+    result = []
+    for number, title, due_at, assignee, state, decided_at, before in rows:
+        if before is not None:
+            state_at = before
+        elif decided_at is not None and decided_at >= at:
+            state_at = "in_review"  # decided since, with no audit row: it was still undecided then
+        else:
+            state_at = state
+        if state_at in open_states:
+            result.append(OpenReview(f"SR-{number}", title, due_at, assignee))
+    return result
+
+
+def overdue(reviews: Iterable[OpenReview], at: datetime) -> list[OpenReview]:
+    """Overdue: reviews open at the instant whose SLA due date had passed, oldest due first."""
+    return sorted((r for r in reviews if r.due_at < at), key=lambda r: (r.due_at, r.key))
+
+
+def conditions_opened(w: Window) -> int:
+    """Conditions opened: safeguards created in the window (created_at in [start, end))."""
+    where = (Condition.workspace_id == w.workspace_id, *w.has(Condition.created_at))
+    return w.session.scalar(select(func.count()).select_from(Condition).where(*where)) or 0
+
+
+def conditions_closed(w: Window) -> int:
+    """Conditions closed: safeguards marked done or waived in the window (closed_at in [start, end))."""
+    where = (Condition.workspace_id == w.workspace_id, *w.has(Condition.closed_at))
+    return w.session.scalar(select(func.count()).select_from(Condition).where(*where)) or 0
+
+
+def conditions_overdue_at(session: Session, workspace_id: str, at: datetime, tz: ZoneInfo) -> int:
+    """Conditions overdue: safeguards still open at the instant whose due date (local) was before that day."""
+    day = at.astimezone(tz).date()
+    still_open = select(func.count()).select_from(Condition).where(
+        Condition.workspace_id == workspace_id, Condition.state == "open",
+        Condition.due_date < day, Condition.created_at < at,
+    )
+    closed_since = select(func.count()).select_from(Condition).where(
+        Condition.workspace_id == workspace_id, Condition.closed_at >= at,
+        Condition.due_date < day, Condition.created_at < at,
+    )
+    return (session.scalar(still_open) or 0) + (session.scalar(closed_since) or 0)
+
+
+def savings(session: Session, workspace_id: str, start: datetime, end: datetime) -> dict[str, Decimal]:
+    """Savings: the estimated cost avoided recorded with decisions made in [start, end), per currency."""
+    rows = session.execute(
+        select(Decision.currency, func.sum(Decision.cost_avoided)).where(
+            Decision.workspace_id == workspace_id, Decision.decided_at >= start, Decision.decided_at < end,
+            Decision.cost_avoided.is_not(None),
+        ).group_by(Decision.currency)
+    ).all()
+    cents = Decimal("0.01")
+    return {str(currency): Decimal(total).quantize(cents) for currency, total in rows if total is not None}
+
+
+class Trend(NamedTuple):
+    """One technology tag: this period's count against the average of the four before."""
+
+    tag: str
+    count: int
+    avg_prev4: float
+    change: float
+
+
+def tag_trends(session: Session, workspace_id: str, period: Period, tz: ZoneInfo) -> list[Trend]:
+    """Trends: per technology tag, reviews announced in the period against the previous four periods.
+
+    The change is this period's count minus the average of the four before (same span); rising first.
+    """
+    windows = [period] + [shifted(period, -k, tz) for k in range(1, TREND_WINDOWS + 1)]
+    rows = session.execute(
+        select(Review.announced_at, Review.tags).where(
+            Review.workspace_id == workspace_id, Review.announced_at >= windows[-1].start,
+            Review.announced_at < period.end,
+        )
+    ).all()
+    counts = [Counter[str]() for _ in windows]
+    for announced_at, tags in rows:
+        for index, window in enumerate(windows):
+            if window.start <= announced_at < window.end:
+                counts[index].update({str(t) for t in (tags or [])})
+                break
+    trends = []
+    for tag in set().union(*counts):
+        average = sum(c[tag] for c in counts[1:]) / TREND_WINDOWS
+        trends.append(Trend(tag, counts[0][tag], average, counts[0][tag] - average))
+    return sorted(trends, key=lambda t: (-t.change, -t.count, t.tag))
+
+
+def regulations_touched(w: Window) -> list[tuple[str, int]]:
+    """Regulations touched: per regulation, the reviews announced or decided in the window that touch it."""
+    announced_rows = w.session.execute(
+        select(Review.id, Review.regulations)
+        .where(Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
+    ).all()
+    decided_rows = w.session.execute(
+        select(Decision.review_id, Decision.regulations)
+        .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at))
+    ).all()
+    per_review: dict[int, set[str]] = {}
+    for review_id, regulations in [*announced_rows, *decided_rows]:
+        per_review.setdefault(review_id, set()).update(str(r) for r in (regulations or []))
+    counts = Counter(r for regs in per_review.values() for r in regs)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+class GoLive(NamedTuple):
+    """An upcoming go-live and where its review stands."""
+
+    key: str
+    title: str
+    go_live: date
+    state: str
+    risk_tier: str | None
+
+
+def upcoming_go_lives(
+    session: Session, workspace_id: str, *, now: datetime, tz: ZoneInfo, weeks: int = UPCOMING_WEEKS,
+    limit: int = LIST_CAP,
+) -> tuple[list[GoLive], int]:
+    """Upcoming go-lives: projects going live from today (local) in the next four weeks, soonest first.
+
+    Withdrawn and not-a-project left out; returns the first `limit` and the total.
+    """
+    today = now.astimezone(tz).date()
+    where = (
+        Review.workspace_id == workspace_id,
+        Review.go_live >= today,
+        Review.go_live < today + timedelta(weeks=weeks),
+        Review.state.not_in([str(s) for s in CLOSED_STATES]),
+    )
+    total = session.scalar(select(func.count()).select_from(Review).where(*where)) or 0
+    rows = session.execute(
+        select(Review.number, Review.title, Review.go_live, Review.state, Review.risk_tier)
+        .where(*where).order_by(Review.go_live, Review.number).limit(limit)
+    ).all()
+    return [GoLive(f"SR-{n}", t, g, s, r) for n, t, g, s, r in rows], total
+
+
+def weekly_series(
+    session: Session, workspace_id: str, *, end: datetime, tz: ZoneInfo, weeks: int = 12
+) -> list[tuple[date, int, int]]:
+    """The chart's series: per local week ending at `end`, reviews announced and decisions made."""
+    last = period_for("week", now=end - timedelta(microseconds=1), tz=tz, which="this")
+    starts = [_shift("week", last.local_start(tz), -k) for k in range(weeks - 1, -1, -1)]
+    bounds = [_midnight(s, tz) for s in starts]
+    begin = bounds[0]
+    announced_at = session.scalars(
+        select(Review.announced_at).where(
+            Review.workspace_id == workspace_id, Review.announced_at >= begin, Review.announced_at < end
+        )
+    ).all()
+    decided_at = session.scalars(
+        select(Decision.decided_at).where(
+            Decision.workspace_id == workspace_id, Decision.decided_at >= begin, Decision.decided_at < end
+        )
+    ).all()
+
+    def bucket(instants: Iterable[datetime]) -> Counter[date]:
+        return Counter(_unit_start("week", i.astimezone(tz).date()) for i in instants)
+
+    a, d = bucket(announced_at), bucket(decided_at)
+    return [(s, a[s], d[s]) for s in starts]
+
+
+# ---------------------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The headline figures of one window: what is compared period over period."""
+
+    announced: int
+    decided: int
+    decided_by_outcome: dict[str, int]
+    approval_rate: float | None
+    first_response_median_hours: float | None
+    first_response_p90_hours: float | None
+    decision_median_days: float | None
+    decision_p90_days: float | None
+    sla_met_rate: float | None
+    early_engagement_median_days: float | None
+    reviewed_before_go_live_rate: float | None
+    went_live: int
+    backlog_end: int
+    overdue_count: int
+    conditions_opened: int
+    conditions_closed: int
+    conditions_overdue: int
+    savings_period: Decimal
+
+
+HEADLINES = tuple(f.name for f in fields(Figures) if f.name != "decided_by_outcome")
+
+
+@dataclass(frozen=True)
+class Report(Figures):
+    """Every digest figure for a period, the previous period's figures, and the lists behind them."""
+
+    period: Period
+    previous_period: Period
+    previous: Figures
+    overdue_oldest: list[tuple[str, str, int]]  # (key, title, days overdue)
+    trends: list[Trend]
+    savings_ytd: Decimal
+    currency: str
+    savings_other: dict[str, Decimal]  # amounts recorded in other currencies this period, never summed in
+    regulations: list[tuple[str, int]]
+    upcoming_go_lives: list[GoLive]
+    upcoming_total: int
+    timezone: str
+    generated_at: datetime
+    deltas: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able data (Decimals as strings, instants in ISO 8601)."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    return value
+
+
+def _delta(current: Any, previous: Any) -> float | None:
+    if current is None or previous is None or isinstance(current, dict):
+        return None
+    return float(current) - float(previous)
+
+
+def figures(session: Session, *, workspace_id: str, period: Period, tz: ZoneInfo, currency: str) -> Figures:
+    """The headline figures of one period (one indexed query per figure or group)."""
+    w = Window(session, workspace_id, period.start, period.end, tz)
+    by_outcome = decided_by_outcome(w)
+    response = first_response_hours(w)
+    decisions = _decision_rows(w)
+    days = decision_days(decisions, tz)
+    met, judged = sla_met(decisions)
+    live_before, live = reviewed_before_go_live(w)
+    backlog = open_at(session, workspace_id, period.end)
+    return Figures(
+        announced=announced(w),
+        decided=sum(by_outcome.values()),
+        decided_by_outcome=by_outcome,
+        approval_rate=approval_rate(by_outcome),
+        first_response_median_hours=percentile(response, 0.5),
+        first_response_p90_hours=percentile(response, 0.9),
+        decision_median_days=percentile(days, 0.5),
+        decision_p90_days=percentile(days, 0.9),
+        sla_met_rate=_ratio(met, judged),
+        early_engagement_median_days=percentile(early_engagement_days(w), 0.5),
+        reviewed_before_go_live_rate=_ratio(live_before, live),
+        went_live=live,
+        backlog_end=len(backlog),
+        overdue_count=len(overdue(backlog, period.end)),
+        conditions_opened=conditions_opened(w),
+        conditions_closed=conditions_closed(w),
+        conditions_overdue=conditions_overdue_at(session, workspace_id, period.end, tz),
+        savings_period=savings(session, workspace_id, period.start, period.end).get(currency, ZERO),
+    )
+
+
+def _main_currency(session: Session, workspace_id: str, since: datetime, end: datetime) -> str:
+    # Without a configured currency, the one most savings were recorded in this year (EUR by default).
+    amounts = savings(session, workspace_id, since, end)
+    return max(amounts, key=lambda c: amounts[c]) if amounts else "EUR"
+
+
+def compute(
+    session: Session,
+    *,
+    workspace_id: str,
+    period: Period,
+    now: datetime,
+    tz: ZoneInfo,
+    currency: str | None = None,
+) -> Report:
+    """Every figure for the period, the previous period's headline figures and their changes."""
+    year_start = _midnight(period.local_last_day(tz).replace(month=1, day=1), tz)
+    currency = currency or _main_currency(session, workspace_id, year_start, period.end)
+    current = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency=currency)
+    previous_period = shifted(period, -1, tz)
+    previous = figures(session, workspace_id=workspace_id, period=previous_period, tz=tz, currency=currency)
+    backlog = open_at(session, workspace_id, period.end)
+    oldest = [
+        (r.key, r.title, max(1, math.ceil((period.end - r.due_at).total_seconds() / DAY)))
+        for r in overdue(backlog, period.end)[:OVERDUE_NAMED]
+    ]
+    upcoming, upcoming_total = upcoming_go_lives(session, workspace_id, now=now, tz=tz)
+    this_period_savings = savings(session, workspace_id, period.start, period.end)
+    window = Window(session, workspace_id, period.start, period.end, tz)
+    values = {f.name: getattr(current, f.name) for f in fields(Figures)}
+    return Report(
+        **values,
+        period=period,
+        previous_period=previous_period,
+        previous=previous,
+        overdue_oldest=oldest,
+        trends=tag_trends(session, workspace_id, period, tz)[:LIST_CAP],
+        savings_ytd=savings(session, workspace_id, year_start, period.end).get(currency, ZERO),
+        currency=currency,
+        savings_other={c: v for c, v in this_period_savings.items() if c != currency},
+        regulations=regulations_touched(window)[:LIST_CAP],
+        upcoming_go_lives=upcoming,
+        upcoming_total=upcoming_total,
+        timezone=str(tz.key),
+        generated_at=now.astimezone(UTC),
+        deltas={name: _delta(getattr(current, name), getattr(previous, name)) for name in HEADLINES},
+    )
+
+
+def definitions() -> dict[str, str]:
+    """Each figure's definition (its function's docstring), for the README and `--help`."""
+    functions = {
+        "announced": announced,
+        "decided": decided_by_outcome,
+        "approval_rate": approval_rate,
+        "time_to_first_response": first_response_hours,
+        "time_to_decision": decision_days,
+        "sla_met": sla_met,
+        "early_engagement": early_engagement_days,
+        "reviewed_before_go_live": reviewed_before_go_live,
+        "backlog": open_at,
+        "overdue": overdue,
+        "conditions_opened": conditions_opened,
+        "conditions_closed": conditions_closed,
+        "conditions_overdue": conditions_overdue_at,
+        "trends": tag_trends,
+        "savings": savings,
+        "regulations": regulations_touched,
+        "upcoming_go_lives": upcoming_go_lives,
+    }
+    return {name: inspect.cleandoc(fn.__doc__ or "") for name, fn in functions.items()}
