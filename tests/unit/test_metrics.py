@@ -61,6 +61,11 @@ def add_decision(
 
 @pytest.fixture
 def data(session: Session) -> dict[str, Review]:
+    """The fixed data set, in this test's database."""
+    return build_data(session)
+
+
+def build_data(session: Session) -> dict[str, Review]:
     """The fixed data set; each figure's expected value below is worked out from these rows by hand."""
     add_workspace(session)
     r = {}
