@@ -27,8 +27,10 @@ UTC_TZ = ZoneInfo("UTC")
 def make_settings(**overrides: Any) -> Settings:
     """Settings for a test, independent of any .env file."""
     values: dict[str, Any] = {
-        "secreview_digest_channel": "C0DIGEST", "secreview_security_channel": "C0SECURITY",
-        "secreview_timezone": "UTC", "secreview_currency": "EUR",
+        "secreview_digest_channel": "C0DIGEST",
+        "secreview_security_channel": "C0SECURITY",
+        "secreview_timezone": "UTC",
+        "secreview_currency": "EUR",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -127,8 +129,13 @@ def test_metrics_answer_is_valid_block_kit(session: Session) -> None:
     message = digest.render_metrics_ephemeral(report)
     validate_message(message)
     assert "*Approval rate*\\n67%" in all_text(message)
-    month = metrics.compute(session, workspace_id=WS, period=metrics.period_for("month", now=NOW, tz=UTC_TZ,
-                            which="this"), now=NOW, tz=UTC_TZ)
+    month = metrics.compute(
+        session,
+        workspace_id=WS,
+        period=metrics.period_for("month", now=NOW, tz=UTC_TZ, which="this"),
+        now=NOW,
+        tz=UTC_TZ,
+    )
     validate_message(digest.render_metrics_ephemeral(month))
 
 
@@ -142,31 +149,60 @@ def bulk_period(session: Session, n: int = 10_000) -> None:
     reviews = []
     for number in range(1, n + 1):
         announced = start + timedelta(seconds=rng.randrange(7 * 86400))
-        reviews.append({
-            "workspace_id": WS, "number": number,
-            "title": f"<!channel> {'Very long project & title ' * 20}{number}",
-            "owner_id": "UOWNER", "announcer_id": "UOWNER", "state": rng.choice(["announced", "in_review"]),
-            "announced_at": announced, "first_response_due": announced + timedelta(days=1),
-            "first_response_at": announced + timedelta(hours=rng.randrange(1, 48)),
-            "due_at": announced - timedelta(days=rng.randrange(0, 3)), "updated_at": announced,
-            "go_live": date(2026, 3, 18) + timedelta(days=rng.randrange(0, 40)),
-            "tags": rng.sample(tags, 3), "regulations": rng.sample(regulations, 2),
-        })
+        reviews.append(
+            {
+                "workspace_id": WS,
+                "number": number,
+                "title": f"<!channel> {'Very long project & title ' * 20}{number}",
+                "owner_id": "UOWNER",
+                "announcer_id": "UOWNER",
+                "state": rng.choice(["announced", "in_review"]),
+                "announced_at": announced,
+                "first_response_due": announced + timedelta(days=1),
+                "first_response_at": announced + timedelta(hours=rng.randrange(1, 48)),
+                "due_at": announced - timedelta(days=rng.randrange(0, 3)),
+                "updated_at": announced,
+                "go_live": date(2026, 3, 18) + timedelta(days=rng.randrange(0, 40)),
+                "tags": rng.sample(tags, 3),
+                "regulations": rng.sample(regulations, 2),
+            }
+        )
     session.execute(insert(Review), reviews)
     ids = session.scalars(select(Review.id).order_by(Review.id)).all()
     decided = ids[: n // 2]
-    session.execute(insert(Decision), [
-        {"workspace_id": WS, "review_id": rid, "outcome": rng.choice(["approved", "approved_with_conditions",
-         "rejected"]), "decided_by": "UREVIEWER", "decided_at": start + timedelta(days=6, seconds=i),
-         "regulations": rng.sample(regulations, 1), "cost_avoided": 10, "currency": "EUR"}
-        for i, rid in enumerate(decided)
-    ])
+    session.execute(
+        insert(Decision),
+        [
+            {
+                "workspace_id": WS,
+                "review_id": rid,
+                "outcome": rng.choice(["approved", "approved_with_conditions", "rejected"]),
+                "decided_by": "UREVIEWER",
+                "decided_at": start + timedelta(days=6, seconds=i),
+                "regulations": rng.sample(regulations, 1),
+                "cost_avoided": 10,
+                "currency": "EUR",
+            }
+            for i, rid in enumerate(decided)
+        ],
+    )
     decision_ids = session.scalars(select(Decision.id).order_by(Decision.id)).all()
-    session.execute(insert(Condition), [
-        {"workspace_id": WS, "review_id": rid, "decision_id": did, "text": "x", "owner_id": "UOWNER",
-         "due_date": date(2026, 3, 10), "state": "open", "created_at": start + timedelta(days=6)}
-        for rid, did in zip(decided, decision_ids, strict=True)
-    ])
+    session.execute(
+        insert(Condition),
+        [
+            {
+                "workspace_id": WS,
+                "review_id": rid,
+                "decision_id": did,
+                "text": "x",
+                "owner_id": "UOWNER",
+                "due_date": date(2026, 3, 10),
+                "state": "open",
+                "created_at": start + timedelta(days=6),
+            }
+            for rid, did in zip(decided, decision_ids, strict=True)
+        ],
+    )
 
 
 def test_ten_thousand_reviews_stay_within_limits(session: Session) -> None:
@@ -192,9 +228,19 @@ def test_post_digest_claims_the_period_once(session: Session) -> None:
     run = digest.post_digest(session, settings=settings, workspace_id=WS, now=NOW, claimed_by="a")
     assert run is not None
     assert (run.kind, run.period_start, run.period_end, run.trigger) == (
-        "weekly", date(2026, 3, 9), date(2026, 3, 15), "schedule")
-    again = digest.post_digest(session, settings=settings, workspace_id=WS, now=NOW + timedelta(hours=3),
-                               trigger="manual", claimed_by="b")
+        "weekly",
+        date(2026, 3, 9),
+        date(2026, 3, 15),
+        "schedule",
+    )
+    again = digest.post_digest(
+        session,
+        settings=settings,
+        workspace_id=WS,
+        now=NOW + timedelta(hours=3),
+        trigger="manual",
+        claimed_by="b",
+    )
     assert again is None
     # The session is still usable after the refused claim, and holds exactly one of each.
     rows = session.scalars(select(OutboxMessage)).all()
@@ -211,8 +257,10 @@ def test_claim_and_message_commit_together(session_factory: sessionmaker[Session
         add_workspace(setup)
         setup.commit()
     with session_factory() as session:
-        assert digest.post_digest(session, settings=make_settings(), workspace_id=WS, now=NOW,
-                                  claimed_by="a") is not None
+        assert (
+            digest.post_digest(session, settings=make_settings(), workspace_id=WS, now=NOW, claimed_by="a")
+            is not None
+        )
         session.rollback()
     with session_factory() as check:
         assert count(check, DigestRun) == 0
@@ -231,8 +279,9 @@ def test_two_processes_at_once_post_one_digest(session_factory: sessionmaker[Ses
         with session_factory() as session:
             barrier.wait()
             try:
-                run = digest.post_digest(session, settings=make_settings(), workspace_id=WS, now=NOW,
-                                         claimed_by=name)
+                run = digest.post_digest(
+                    session, settings=make_settings(), workspace_id=WS, now=NOW, claimed_by=name
+                )
                 session.commit()
                 results[name] = run is not None
             except Exception as exc:  # reported below, so a failure names its cause
@@ -252,8 +301,9 @@ def test_two_processes_at_once_post_one_digest(session_factory: sessionmaker[Ses
 def test_chart_follows_the_digest(session: Session) -> None:
     """With the chart enabled, a PNG is queued after the digest, on the same ordering key."""
     build_data(session)
-    run = digest.post_digest(session, settings=make_settings(secreview_digest_chart=True), workspace_id=WS,
-                             now=NOW, claimed_by="a")
+    run = digest.post_digest(
+        session, settings=make_settings(secreview_digest_chart=True), workspace_id=WS, now=NOW, claimed_by="a"
+    )
     assert run is not None
     rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [r.method for r in rows] == ["chat.postMessage", "files_upload_v2"]
@@ -267,8 +317,9 @@ def test_monthly_executive_summary(session: Session) -> None:
     """The monthly kind claims last month and says it is the executive summary."""
     build_data(session)
     now = datetime(2026, 4, 6, 9, tzinfo=UTC)
-    run = digest.post_digest(session, settings=make_settings(), workspace_id=WS, kind="monthly", now=now,
-                             claimed_by="a")
+    run = digest.post_digest(
+        session, settings=make_settings(), workspace_id=WS, kind="monthly", now=now, claimed_by="a"
+    )
     assert run is not None and (run.period_start, run.period_end) == (date(2026, 3, 1), date(2026, 3, 31))
     payload = session.scalars(select(OutboxMessage)).one().payload
     validate_message(payload)
@@ -282,8 +333,9 @@ def test_preview_writes_nothing(session_factory: sessionmaker[Session]) -> None:
         build_data(setup)
         setup.commit()
     with session_factory() as session:
-        rendered = digest.preview(session, settings=make_settings(), workspace_id=WS, period_name="last-week",
-                                  now=NOW)
+        rendered = digest.preview(
+            session, settings=make_settings(), workspace_id=WS, period_name="last-week", now=NOW
+        )
         assert not session.new and not session.dirty
         session.commit()
     validate_message(rendered)
@@ -292,8 +344,13 @@ def test_preview_writes_nothing(session_factory: sessionmaker[Session]) -> None:
     with session_factory() as check:
         assert count(check, DigestRun) == 0 and count(check, OutboxMessage) == 0
     with session_factory() as session:
-        month = digest.preview(session, settings=make_settings(), workspace_id=WS, period_name="last-month",
-                               now=datetime(2026, 4, 2, tzinfo=UTC))
+        month = digest.preview(
+            session,
+            settings=make_settings(),
+            workspace_id=WS,
+            period_name="last-month",
+            now=datetime(2026, 4, 2, tzinfo=UTC),
+        )
     validate_message(month)
 
 
@@ -301,8 +358,13 @@ def test_no_digest_channel_is_a_clear_error(session: Session) -> None:
     """Without SECREVIEW_DIGEST_CHANNEL nothing is claimed and the error names the variable."""
     add_workspace(session)
     with pytest.raises(SettingsError, match="SECREVIEW_DIGEST_CHANNEL"):
-        digest.post_digest(session, settings=make_settings(secreview_digest_channel=None), workspace_id=WS,
-                           now=NOW, claimed_by="a")
+        digest.post_digest(
+            session,
+            settings=make_settings(secreview_digest_channel=None),
+            workspace_id=WS,
+            now=NOW,
+            claimed_by="a",
+        )
     assert count(session, DigestRun) == 0
 
 

@@ -35,10 +35,17 @@ def add_review(session: Session, number: int, **values: Any) -> Review:
     """A review row with sensible defaults; the test gives what matters to it."""
     announced = values.pop("announced_at")
     row = Review(
-        workspace_id=WS, number=number, title=values.pop("title", f"Project {number}"), owner_id="UOWNER",
-        announcer_id="UOWNER", state=values.pop("state", "announced"), announced_at=announced,
+        workspace_id=WS,
+        number=number,
+        title=values.pop("title", f"Project {number}"),
+        owner_id=values.pop("owner_id", "UOWNER"),
+        announcer_id="UOWNER",
+        state=values.pop("state", "announced"),
+        announced_at=announced,
         first_response_due=values.pop("first_response_due", announced + timedelta(days=1)),
-        due_at=values.pop("due_at", announced + timedelta(days=7)), updated_at=announced, **values,
+        due_at=values.pop("due_at", announced + timedelta(days=7)),
+        updated_at=announced,
+        **values,
     )
     session.add(row)
     session.flush()
@@ -49,9 +56,15 @@ def add_decision(
     session: Session, review: Review, outcome: str, decided_at: datetime, **values: Any
 ) -> Decision:
     """A decision on a review (the review's decided_at and state follow)."""
-    row = Decision(workspace_id=WS, review_id=review.id, outcome=outcome, decided_by="UREVIEWER",
-                   decided_at=decided_at, regulations=values.pop("regulations", list(review.regulations)),
-                   **values)
+    row = Decision(
+        workspace_id=WS,
+        review_id=review.id,
+        outcome=outcome,
+        decided_by="UREVIEWER",
+        decided_at=decided_at,
+        regulations=values.pop("regulations", list(review.regulations)),
+        **values,
+    )
     session.add(row)
     review.state = outcome
     review.decided_at = decided_at
@@ -70,41 +83,113 @@ def build_data(session: Session) -> dict[str, Review]:
     add_workspace(session)
     r = {}
     # R1: announced Mon 9 09:00, answered 13:00 (4 h), approved Wed 11 09:00 (2 working days), live Fri 13.
-    r["R1"] = add_review(session, 1, announced_at=at(9), first_response_at=at(9, 13), due_at=at(16),
-                         go_live=date(2026, 3, 13), tags=["ai", "saas"], regulations=["GDPR"])
+    r["R1"] = add_review(
+        session,
+        1,
+        announced_at=at(9),
+        first_response_at=at(9, 13),
+        due_at=at(16),
+        go_live=date(2026, 3, 13),
+        tags=["ai", "saas"],
+        regulations=["GDPR"],
+    )
     add_decision(session, r["R1"], "approved", at(11), cost_avoided=Decimal("1000"), currency="EUR")
     # R2: announced Fri 6 16:00, answered Mon 9 10:00 (8 + 10 = 18 working hours), decided with conditions
     # Fri 13 16:00 = exactly its due date (5 working days).
-    r["R2"] = add_review(session, 2, announced_at=at(6, 16), first_response_at=at(9, 10), due_at=at(13, 16),
-                         tags=["cloud"], regulations=["PCI DSS"])
-    d2 = add_decision(session, r["R2"], "approved_with_conditions", at(13, 16), cost_avoided=Decimal("500"),
-                      currency="EUR")
-    session.add(Condition(workspace_id=WS, review_id=r["R2"].id, decision_id=d2.id, text="MFA",
-                          owner_id="UOWNER", due_date=date(2026, 3, 14), state="open", created_at=at(13, 16)))
+    r["R2"] = add_review(
+        session,
+        2,
+        announced_at=at(6, 16),
+        first_response_at=at(9, 10),
+        due_at=at(13, 16),
+        tags=["cloud"],
+        regulations=["PCI DSS"],
+    )
+    d2 = add_decision(
+        session, r["R2"], "approved_with_conditions", at(13, 16), cost_avoided=Decimal("500"), currency="EUR"
+    )
+    session.add(
+        Condition(
+            workspace_id=WS,
+            review_id=r["R2"].id,
+            decision_id=d2.id,
+            text="MFA",
+            owner_id="UOWNER",
+            due_date=date(2026, 3, 14),
+            state="open",
+            created_at=at(13, 16),
+        )
+    )
     # R3: announced Tue 10 10:00, untouched, goes live 1 April (22 days later: upcoming).
-    r["R3"] = add_review(session, 3, announced_at=at(10, 10), due_at=at(17, 10), go_live=date(2026, 4, 1),
-                         tags=["ai"], title="Chatbot <!channel> & co")
+    r["R3"] = add_review(
+        session,
+        3,
+        announced_at=at(10, 10),
+        due_at=at(17, 10),
+        go_live=date(2026, 4, 1),
+        tags=["ai"],
+        title="Chatbot <!channel> & co",
+    )
     # R4: announced Mon 2 09:00 (previous week), answered 12:00 (3 h), due Mon 9 09:00: overdue by 7 days.
-    r["R4"] = add_review(session, 4, announced_at=at(2), first_response_at=at(2, 12), due_at=at(9),
-                         state="in_review", assignee_id="UREVIEWER", tags=["ai"])
+    r["R4"] = add_review(
+        session,
+        4,
+        announced_at=at(2),
+        first_response_at=at(2, 12),
+        due_at=at(9),
+        state="in_review",
+        assignee_id="UREVIEWER",
+        tags=["ai"],
+    )
     # R5: announced Wed 11 09:00, rejected Thu 12 09:00 (24 h, 1 working day), after its due date (08:00).
-    r["R5"] = add_review(session, 5, announced_at=at(11), first_response_at=at(12), due_at=at(12, 8),
-                         tags=["payments"], regulations=["PCI DSS"])
+    r["R5"] = add_review(
+        session,
+        5,
+        announced_at=at(11),
+        first_response_at=at(12),
+        due_at=at(12, 8),
+        tags=["payments"],
+        regulations=["PCI DSS"],
+    )
     add_decision(session, r["R5"], "rejected", at(12), cost_avoided=Decimal("2000"), currency="USD")
     # R6: announced Thu 12, withdrawn; its go-live (Thu 12) does not count.
-    r["R6"] = add_review(session, 6, announced_at=at(12), state="withdrawn", go_live=date(2026, 3, 12),
-                         tags=["ai"])
+    r["R6"] = add_review(
+        session, 6, announced_at=at(12), state="withdrawn", go_live=date(2026, 3, 12), tags=["ai"]
+    )
     # R7: announced Mon 23 Feb, in review, went live Tue 10 March undecided; due 2 March: 14 days overdue.
-    r["R7"] = add_review(session, 7, announced_at=datetime(2026, 2, 23, 9, tzinfo=UTC),
-                         first_response_at=datetime(2026, 2, 23, 10, tzinfo=UTC), due_at=at(2),
-                         state="in_review", go_live=date(2026, 3, 10), tags=["cloud"])
+    r["R7"] = add_review(
+        session,
+        7,
+        announced_at=datetime(2026, 2, 23, 9, tzinfo=UTC),
+        first_response_at=datetime(2026, 2, 23, 10, tzinfo=UTC),
+        due_at=at(2),
+        state="in_review",
+        go_live=date(2026, 3, 10),
+        tags=["cloud"],
+    )
     # R8: decided in February with a condition (due 1 March) done on Tue 10 March; 300 EUR saved.
     r["R8"] = add_review(session, 8, announced_at=datetime(2026, 2, 2, 9, tzinfo=UTC), tags=["saas"])
-    d8 = add_decision(session, r["R8"], "approved_with_conditions", datetime(2026, 2, 20, 9, tzinfo=UTC),
-                      cost_avoided=Decimal("300"), currency="EUR")
-    session.add(Condition(workspace_id=WS, review_id=r["R8"].id, decision_id=d8.id, text="Pen test",
-                          owner_id="UOWNER", due_date=date(2026, 3, 1), state="done",
-                          created_at=datetime(2026, 2, 20, 9, tzinfo=UTC), closed_at=at(10)))
+    d8 = add_decision(
+        session,
+        r["R8"],
+        "approved_with_conditions",
+        datetime(2026, 2, 20, 9, tzinfo=UTC),
+        cost_avoided=Decimal("300"),
+        currency="EUR",
+    )
+    session.add(
+        Condition(
+            workspace_id=WS,
+            review_id=r["R8"].id,
+            decision_id=d8.id,
+            text="Pen test",
+            owner_id="UOWNER",
+            due_date=date(2026, 3, 1),
+            state="done",
+            created_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
+            closed_at=at(10),
+        )
+    )
     session.flush()
     return r
 
@@ -116,7 +201,7 @@ def report(session: Session) -> metrics.Report:
 
 
 def test_period_is_the_last_complete_week(data: dict[str, Review], session: Session) -> None:
-    """"Last week" runs Monday 00:00 to Monday 00:00; the previous period is the week before."""
+    """ "Last week" runs Monday 00:00 to Monday 00:00; the previous period is the week before."""
     rep = report(session)
     assert (rep.period.start, rep.period.end) == (at(9, 0), at(16, 0))
     assert (rep.previous_period.start, rep.previous_period.end) == (at(2, 0), at(9, 0))
@@ -197,7 +282,10 @@ def test_trends_rising_first(data: dict[str, Review], session: Session) -> None:
     """ai 3 against (1+0+0+0)/4; saas and payments 1 against 0; cloud 0 against 2/4: falling, last."""
     rep = report(session)
     assert [(t.tag, t.count, t.avg_prev4, t.change) for t in rep.trends] == [
-        ("ai", 3, 0.25, 2.75), ("payments", 1, 0.0, 1.0), ("saas", 1, 0.0, 1.0), ("cloud", 0, 0.5, -0.5),
+        ("ai", 3, 0.25, 2.75),
+        ("payments", 1, 0.0, 1.0),
+        ("saas", 1, 0.0, 1.0),
+        ("cloud", 0, 0.5, -0.5),
     ]
 
 
@@ -237,9 +325,21 @@ def test_empty_periods_divide_by_nothing(session: Session) -> None:
 def _audit(
     session: Session, seq: int, review: Review, when: datetime, from_state: str | None, to_state: str
 ) -> None:
-    session.add(AuditEvent(workspace_id=WS, seq=seq, review_id=review.id, review_key=review.key, actor="U1",
-                           at=when, action="x", from_state=from_state, to_state=to_state, prev_hash="0" * 64,
-                           hash="0" * 64))
+    session.add(
+        AuditEvent(
+            workspace_id=WS,
+            seq=seq,
+            review_id=review.id,
+            review_key=review.key,
+            actor="U1",
+            at=when,
+            action="x",
+            from_state=from_state,
+            to_state=to_state,
+            prev_hash="0" * 64,
+            hash="0" * 64,
+        )
+    )
 
 
 def test_backlog_of_a_past_period_is_rebuilt_from_the_audit_log(session: Session) -> None:
@@ -299,17 +399,29 @@ def test_percentile_interpolates_like_percentile_cont() -> None:
     ("now", "start", "end"),
     [
         # After the spring change: the week of 23 March starts at 00:00 CET and ends at 00:00 CEST (167 h).
-        (datetime(2026, 4, 1, 10, tzinfo=UTC), datetime(2026, 3, 22, 23, tzinfo=UTC),
-         datetime(2026, 3, 29, 22, tzinfo=UTC)),
+        (
+            datetime(2026, 4, 1, 10, tzinfo=UTC),
+            datetime(2026, 3, 22, 23, tzinfo=UTC),
+            datetime(2026, 3, 29, 22, tzinfo=UTC),
+        ),
         # After the autumn change (Sunday 25 October): 169 hours.
-        (datetime(2026, 10, 28, 10, tzinfo=UTC), datetime(2026, 10, 18, 22, tzinfo=UTC),
-         datetime(2026, 10, 25, 23, tzinfo=UTC)),
+        (
+            datetime(2026, 10, 28, 10, tzinfo=UTC),
+            datetime(2026, 10, 18, 22, tzinfo=UTC),
+            datetime(2026, 10, 25, 23, tzinfo=UTC),
+        ),
         # Sunday 23:30 in Paris (CEST, just after the change) still belongs to the week of 23 March.
-        (datetime(2026, 3, 29, 21, 30, tzinfo=UTC), datetime(2026, 3, 15, 23, tzinfo=UTC),
-         datetime(2026, 3, 22, 23, tzinfo=UTC)),
+        (
+            datetime(2026, 3, 29, 21, 30, tzinfo=UTC),
+            datetime(2026, 3, 15, 23, tzinfo=UTC),
+            datetime(2026, 3, 22, 23, tzinfo=UTC),
+        ),
         # Monday 00:30 in Paris is the new week while UTC is still Sunday.
-        (datetime(2026, 3, 29, 22, 30, tzinfo=UTC), datetime(2026, 3, 22, 23, tzinfo=UTC),
-         datetime(2026, 3, 29, 22, tzinfo=UTC)),
+        (
+            datetime(2026, 3, 29, 22, 30, tzinfo=UTC),
+            datetime(2026, 3, 22, 23, tzinfo=UTC),
+            datetime(2026, 3, 29, 22, tzinfo=UTC),
+        ),
     ],
 )
 def test_weeks_start_monday_midnight_local(now: datetime, start: datetime, end: datetime) -> None:
@@ -336,7 +448,8 @@ def test_months_quarters_and_periods_to_date() -> None:
     march = metrics.period_for("month", now=datetime(2026, 3, 31, 18, tzinfo=UTC), tz=UTC_TZ, which="this")
     assert metrics.shifted(march, -1, UTC_TZ).end == datetime(2026, 3, 1, tzinfo=UTC)
     assert metrics.period_from_name("this-week", now=now, tz=UTC_TZ) == Period(
-        datetime(2026, 5, 11, tzinfo=UTC), now, "week")
+        datetime(2026, 5, 11, tzinfo=UTC), now, "week"
+    )
     with pytest.raises(ValueError, match="last-week"):
         metrics.period_from_name("yesterday", now=now, tz=UTC_TZ)
 
