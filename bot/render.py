@@ -99,13 +99,21 @@ def environment() -> Environment:
         md=_md, pt=_pt, json=_json_value, cut=cut, esc=escape_mrkdwn,
         date=_fmt_date, money=_money, slackdate=_slack_date,
     )
-    env.globals.update(message=lambda key, **params: message(key, **params))
+    env.globals.update(message=lambda message_key, **params: message(message_key, **params))
     return env
 
 
 @lru_cache(maxsize=1)
 def _catalog() -> dict[str, str]:
-    data = tomllib.loads(resources.files("templates").joinpath("messages.toml").read_text(encoding="utf-8"))
+    # messages.toml and any messages_*.toml beside it, merged: one catalog of sentences.
+    data: dict[str, Any] = {}
+    for entry in sorted(resources.files("templates").iterdir(), key=lambda p: p.name):
+        if entry.name.startswith("messages") and entry.name.endswith(".toml"):
+            for section, values in tomllib.loads(entry.read_text(encoding="utf-8")).items():
+                if isinstance(values, dict):
+                    data.setdefault(section, {}).update(values)
+                else:
+                    data[section] = values
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:
@@ -126,27 +134,76 @@ def risk_labels() -> dict[str, str]:
     return {str(k): str(v) for k, v in tomllib.loads(text).items()}
 
 
-def message(key: str, **params: Any) -> str:
+def message(key: str, /, **params: Any) -> str:
     """A short user-visible sentence from templates/messages.toml, with user values mrkdwn-escaped."""
     template = _catalog()[key]
     safe = {k: (escape_mrkdwn(v) if isinstance(v, str) else v) for k, v in params.items()}
     return environment().from_string(template).render(**safe)
 
 
-def raw_message(key: str, **params: Any) -> str:
+def raw_message(key: str, /, **params: Any) -> str:
     """Like message(), for plain_text surfaces (modal errors, CLI output): values are not escaped."""
     return environment().from_string(_catalog()[key]).render(**params)
 
 
-def render_json(name: str, **context: Any) -> Any:
+def render_json(template: str, /, **context: Any) -> Any:
     """Renders templates/<name>.json.j2 and parses it, so a template error is caught at once."""
-    text = environment().get_template(f"{name}.json.j2").render(**context)
+    text = environment().get_template(f"{template}.json.j2").render(**context)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"template {name}.json.j2 rendered invalid JSON: {exc}\n{text[:2000]}") from exc
+        raise ValueError(f"template {template}.json.j2 rendered invalid JSON: {exc}\n{text[:2000]}") from exc
 
 
-def render_text(name: str, **context: Any) -> str:
+def render_text(template: str, /, **context: Any) -> str:
     """Renders templates/<name>.txt.j2 (plain-text fallbacks, CLI output)."""
-    return environment().get_template(f"{name}.txt.j2").render(**context).strip()
+    return environment().get_template(f"{template}.txt.j2").render(**context).strip()
+
+
+def _review_context(review: Any, settings: Any = None) -> dict[str, Any]:
+    labels = risk_labels()
+    reasons = [
+        {"points": r["points"], "label": labels.get(r["code"], r["code"].replace("_", " "))}
+        for r in (review.risk_reasons or [])
+    ]
+    return {
+        "review": review,
+        "reasons": reasons,
+        "ids": _ids(),
+        "state_label": message(f"state.{review.state}"),
+        "currency": getattr(settings, "secreview_currency", "EUR"),
+        "open_conditions": [c for c in review.conditions if c.state == "open"],
+    }
+
+
+def _ids() -> dict[str, Any]:
+    from bot.ids import ActionId, BlockId, CallbackId
+
+    return {"action": ActionId, "block": BlockId, "callback": CallbackId}
+
+
+def thread_opened(review: Any) -> dict[str, Any]:
+    """The reply in the announcement's thread: the key, what happens next, the intake button."""
+    return render_json("thread_opened", **_review_context(review))
+
+
+def review_card(review: Any, settings: Any) -> dict[str, Any]:
+    """The review card in the security channel, with the actions its state allows."""
+    return render_json("review_card", **_review_context(review, settings))
+
+
+def notice(kind: str, *, review: Any, **context: Any) -> dict[str, Any]:
+    """A short notice about a review (assigned, info requested, withdrawn, reopened, …)."""
+    return render_json("notice", kind=kind, **_review_context(review), **context)
+
+
+def decision_notice(review: Any, decision: Any, settings: Any) -> dict[str, Any]:
+    """The decision as told in the thread and to the owner."""
+    return render_json("decision_notice", decision=decision, **_review_context(review, settings))
+
+
+@lru_cache(maxsize=1)
+def standard_conditions() -> tuple[str, ...]:
+    """The safeguards a fast-tracked approval carries, from templates/standard_conditions.toml."""
+    text = resources.files("templates").joinpath("standard_conditions.toml").read_text(encoding="utf-8")
+    return tuple(str(c) for c in tomllib.loads(text).get("conditions", []))

@@ -72,6 +72,9 @@ class Workspace(Base):
     last_review_number: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every change: its row lock serialises writers of one workspace (audit chain order).
     write_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The newest audit row, so deleting the tail of the log is detected too.
+    audit_head_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

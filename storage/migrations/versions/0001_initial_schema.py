@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("last_review_number", sa.Integer(), nullable=False),
         sa.Column("write_version", sa.BigInteger(), nullable=False),
+        sa.Column("audit_head_seq", sa.Integer(), nullable=False),
+        sa.Column("audit_head_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", storage.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
     )

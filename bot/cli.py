@@ -1,0 +1,323 @@
+"""The `secreview` command: run, serve, db, digest, export, audit, manifest, check, demo-data, sandbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.errors import DomainError
+from storage import db
+from storage.models import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Failure(click.ClickException):
+    """One clear line on stderr and a non-zero exit code."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"secreview: {self.format_message()}", err=True)
+
+
+class ConfigFailure(Failure):
+    exit_code = 2
+
+
+def friendly_errors(func: F) -> F:
+    """Turns settings, database and domain errors into one line; tracebacks are for bugs only."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SettingsError as exc:
+            raise ConfigFailure(str(exc)) from None
+        except db.SchemaNotCurrent as exc:
+            raise ConfigFailure(str(exc)) from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise Failure(f"DATABASE_URL: cannot use the database ({reason})") from None
+        except SQLAlchemyError as exc:
+            raise Failure(f"database error: {str(exc).splitlines()[0]}") from None
+        except DomainError as exc:
+            raise Failure(exc.plain_message) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def open_database(settings: Settings, *, migrate_sqlite: bool = True) -> tuple[Any, Any]:
+    """The engine and session factory; SQLite is migrated on the spot, PostgreSQL must be current."""
+    engine = db.make_engine(settings.database_url)
+    if migrate_sqlite:
+        db.ensure_schema(engine)
+    return engine, db.make_session_factory(engine)
+
+
+def _pick_workspace(session: Any, requested: str | None) -> str:
+    if requested:
+        return requested
+    ids = session.scalars(select(Workspace.id).order_by(Workspace.id)).all()
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise Failure("the database holds no workspace yet (try `secreview demo-data`)")
+    raise Failure(f"several workspaces in the database ({', '.join(ids)}); choose one with --workspace")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+def main(verbose: bool) -> None:
+    """secreview: security reviews for new IT projects, run from Slack."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not verbose:
+        # Migration chatter is noise on every start; `-v` shows it.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--no-scheduler", is_flag=True, help="Do not run the digest and reminder jobs in this process.")
+@friendly_errors
+def run(no_scheduler: bool) -> None:
+    """Connect to Slack in Socket Mode (no public URL needed)."""
+    from bot.runtime import run_socket_mode
+
+    settings = _settings()
+    settings.require("slack_bot_token", "slack_app_token")
+    run_socket_mode(settings, scheduler=not no_scheduler)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 512), help="Server threads.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the digest and reminder jobs in this replica.")
+@friendly_errors
+def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve HTTP mode: POST /slack/events, GET /healthz, /readyz and /metrics."""
+    from bot.runtime import serve_http
+
+    settings = _settings()
+    settings.require("slack_bot_token", "slack_signing_secret")
+    serve_http(settings, host=host, port=port, threads=threads, scheduler=not no_scheduler)
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command()
+@friendly_errors
+def upgrade() -> None:
+    """Migrate the database to the newest schema (run before a rolling restart on PostgreSQL)."""
+    settings = _settings()
+    engine = db.make_engine(settings.database_url)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    after = db.current_revision(engine)
+    click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+@db_group.command()
+@friendly_errors
+def current() -> None:
+    """Print the schema revision of the database and of the code."""
+    settings = _settings()
+    engine = db.make_engine(settings.database_url)
+    click.echo(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
+
+
+@main.group()
+def digest() -> None:
+    """The weekly digest."""
+
+
+@digest.command()
+@click.option("--period", type=click.Choice(["last-week", "this-week", "last-month", "last-quarter"]),
+              default="last-week", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the Block Kit JSON instead of text.")
+@click.option("--workspace", help="Workspace (team) ID, when the database serves several.")
+@friendly_errors
+def preview(period: str, as_json: bool, workspace: str | None) -> None:
+    """Print the digest without posting it."""
+    from bot import digest as digest_module
+
+    settings = _settings()
+    _, factory = open_database(settings)
+    with db.session_scope(factory) as session:
+        rendered = digest_module.preview(session, settings=settings, workspace_id=_pick_workspace(session, workspace),
+                                         period_name=period)
+    click.echo(json.dumps(rendered, indent=2, ensure_ascii=False) if as_json else rendered["text"])
+
+
+@digest.command()
+@click.option("--workspace", help="Workspace (team) ID, when the database serves several.")
+@friendly_errors
+def post(workspace: str | None) -> None:
+    """Post last week's digest now (once per period: a second post for the same week does nothing)."""
+    import socket
+
+    from bot import digest as digest_module
+
+    settings = _settings()
+    settings.require("secreview_digest_channel")
+    _, factory = open_database(settings)
+    with db.session_scope(factory) as session:
+        workspace_id = _pick_workspace(session, workspace)
+        run_row = digest_module.post_digest(session, settings=settings, workspace_id=workspace_id,
+                                            trigger="manual", claimed_by=f"cli@{socket.gethostname()}")
+    if run_row is None:
+        click.echo("the digest for this period was already posted; nothing sent")
+        return
+    click.echo(f"digest for {run_row.period_start}..{run_row.period_end} queued; delivering")
+    if settings.slack_bot_token:
+        from bot.runtime import drain_outbox
+
+        drain_outbox(settings, factory)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+@click.option("--workspace", help="Workspace (team) ID, when the database serves several.")
+@friendly_errors
+def export(fmt: str, output: Path | None, workspace: str | None) -> None:
+    """All reviews with decisions, conditions and history, as CSV or JSON."""
+    from bot import export as export_module
+
+    settings = _settings()
+    _, factory = open_database(settings)
+    with db.session_scope(factory) as session:
+        rows = export_module.iter_reviews(session, workspace_id=_pick_workspace(session, workspace))
+        text = export_module.to_json(rows) if fmt == "json" else export_module.to_csv(rows)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise Failure(f"--output: cannot write {str(output)!r}: {exc.strerror}") from None
+        click.echo(f"wrote {output}")
+
+
+@main.group()
+def audit() -> None:
+    """The append-only audit log."""
+
+
+@audit.command()
+@friendly_errors
+def verify() -> None:
+    """Recompute the hash chain; exit 1 naming the first row that was edited, inserted or deleted."""
+    from bot import audit as audit_module
+
+    settings = _settings()
+    _, factory = open_database(settings)
+    with db.session_scope(factory) as session:
+        result = audit_module.verify(session)
+    if result.problem is not None:
+        p = result.problem
+        where = f"workspace {p.workspace_id}, row seq {p.seq}" + (f" (id {p.event_id})" if p.event_id else "")
+        raise Failure(f"audit log NOT intact: {where}: {p.reason}")
+    click.echo(f"audit log intact: {result.checked} events in {result.workspaces} workspace(s)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML.")
+@click.option("--request-url", help="HTTP mode: the public https URL of POST /slack/events (Socket Mode is off).")
+@click.option("--name", default="secreview", show_default=True, help="App name shown in Slack.")
+@friendly_errors
+def manifest(as_json: bool, request_url: str | None, name: str) -> None:
+    """Print the Slack app manifest to paste into api.slack.com/apps → Create New App."""
+    from bot.manifest import build_manifest, to_yaml
+
+    if request_url is not None and not request_url.startswith("https://"):
+        raise Failure("--request-url must be an https:// URL (Slack only calls https)")
+    data = build_manifest(name=name, request_url=request_url)
+    click.echo(json.dumps(data, indent=2) if as_json else to_yaml(data))
+
+
+@main.command()
+@friendly_errors
+def check() -> None:
+    """Check the settings, the database and (when set) the bot token."""
+    settings = _settings()
+    click.echo("settings: ok")
+    engine = db.make_engine(settings.database_url)
+    if not db.ping(engine):
+        raise Failure("DATABASE_URL: the database does not answer")
+    revision = db.current_revision(engine)
+    click.echo(f"database: ok (schema {revision or 'empty'}, code {db.head_revision()})")
+    if settings.slack_bot_token:
+        from slack_sdk import WebClient
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            auth = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10).auth_test()
+        except SlackApiError as exc:
+            raise Failure(f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error')})") from None
+        except OSError as exc:
+            raise Failure(f"SLACK_API_URL: cannot reach {settings.slack_api_url} ({exc})") from None
+        click.echo(f"slack: ok (team {auth.get('team')} {auth.get('team_id')}, bot {auth.get('user')})")
+    else:
+        click.echo("slack: no SLACK_BOT_TOKEN set (needed for run and serve)")
+    for name in ("secreview_security_channel", "secreview_digest_channel"):
+        if not getattr(settings, name):
+            click.echo(f"note: {name.upper()} is not set")
+    if not settings.secreview_reviewers:
+        click.echo("note: SECREVIEW_REVIEWERS is empty: nobody can decide reviews")
+
+
+@main.command(name="demo-data")
+@click.option("--workspace", default=None, help="Workspace (team) ID to fill (default: the only one, or TDEMO0001).")
+@click.option("--reviews", default=72, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@friendly_errors
+def demo_data(workspace: str | None, reviews: int, seed: int) -> None:
+    """Fill the database with a realistic quarter of sample reviews (their notices are never sent)."""
+    from bot import demo
+
+    settings = _settings()
+    _, factory = open_database(settings)
+    with db.session_scope(factory) as session:
+        existing = session.scalars(select(Workspace.id)).all()
+        workspace_id = workspace or (existing[0] if len(existing) == 1 else demo.DEMO_WORKSPACE)
+        reviewers = tuple(sorted(settings.reviewer_users)) or demo.DEMO_REVIEWERS
+        summary = demo.generate(session, settings=settings, workspace_id=workspace_id, count=reviews, seed=seed,
+                                reviewers=reviewers)
+    states = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_state.items()))
+    click.echo(f"created {summary.reviews} reviews in workspace {summary.workspace_id}: {states}")
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535), help="Port of the web page.")
+@click.option("--db", "db_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file to keep (default: a temporary one).")
+@click.option("--no-demo-data", is_flag=True, help="Start empty instead of with a quarter of sample reviews.")
+@friendly_errors
+def sandbox(port: int, db_file: Path | None, no_demo_data: bool) -> None:
+    """Try secreview without a Slack workspace: a small Slack in your browser, on this machine only."""
+    from sandbox.server import run_sandbox
+
+    run_sandbox(port=port, db_file=db_file, demo_data=not no_demo_data)
+
+
+if __name__ == "__main__":
+    main()

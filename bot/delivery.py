@@ -1,0 +1,272 @@
+"""Delivers the outbox: in order per conversation, retried with backoff, given up only on permanent errors."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import outbox, render
+from storage.db import session_scope
+from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will cure; the row is marked failed with the reason.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked",
+    "no_permission", "missing_scope", "msg_too_long", "invalid_blocks", "invalid_blocks_format", "user_not_found",
+    "cant_update_message", "restricted_action", "invalid_arguments", "no_text", "team_access_not_granted",
+    "user_is_bot", "cannot_dm_bot", "not_authed", "method_deprecated", "unknown_method",
+})
+CLAIM_SECONDS = 60
+MAX_BACKOFF_SECONDS = 300
+GIVE_UP_AFTER = timedelta(hours=48)
+PROCESSED_EVENT_TTL = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What one pass delivered."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class TransientError(Exception):
+    """Slack or the network failed in a way a later retry may cure."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Slack refused the call for good (e.g. the bot is not in the channel)."""
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, at least Slack's Retry-After."""
+    base = min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 12))
+    delay = base * random.uniform(0.5, 1.0)
+    return max(delay, retry_after or 0.0)
+
+
+def call_slack(client: WebClient, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Makes one Web API call; classifies failures as transient or permanent."""
+    try:
+        if method == "files_upload_v2":
+            args = dict(payload)
+            content = base64.b64decode(args.pop("content_b64"))
+            response = client.files_upload_v2(content=content, **args)
+        else:
+            response = client.api_call(method, json=payload)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"http_{status}")
+        if status == 429 or error == "ratelimited":
+            retry_after = float(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1)))
+            raise TransientError("ratelimited", retry_after) from None
+        if status >= 500 or error in ("fatal_error", "internal_error", "service_unavailable", "request_timeout"):
+            raise TransientError(error) from None
+        if error in PERMANENT_ERRORS or 400 <= status < 500:
+            raise PermanentError(error) from None
+        raise PermanentError(error) from None
+    except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
+        raise TransientError(f"network: {exc}") from None
+
+
+class OutboxWorker:
+    """A background thread that delivers pending outbox rows; safe to run in several replicas at once."""
+
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        client_for: Callable[[str], WebClient],
+        instance_id: str,
+        security_channel: str | None,
+        poll_seconds: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._session_factory = session_factory
+        self._client_for = client_for
+        self._instance_id = instance_id
+        self._security_channel = security_channel
+        self._poll_seconds = poll_seconds
+        self._clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep: datetime | None = None
+
+    def wake(self) -> None:
+        """Asks for a pass now (after a commit that wrote notices)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Starts the delivery thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="secreview-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finishes the pass under way, then stops."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                stats = self.run_once()
+                self._sweep_if_due()
+            except SQLAlchemyError:
+                # The database is away (restart, failover): keep the thread, try again shortly.
+                log.warning("outbox pass failed; the database is not answering", exc_info=True)
+                stats = DeliveryStats()
+            if stats.sent or stats.failed:
+                continue  # there may be more right behind
+            self._wake.wait(self._poll_seconds)
+            self._wake.clear()
+
+    def run_once(self, limit: int = 100) -> DeliveryStats:
+        """Claims what is due (never overtaking an earlier row of the same conversation) and delivers it."""
+        claimed = self._claim(limit)
+        sent = retried = failed = 0
+        for row_id in claimed:
+            outcome = self._deliver(row_id)
+            sent += outcome == "sent"
+            retried += outcome == "retry"
+            failed += outcome == "failed"
+        return DeliveryStats(sent, retried, failed)
+
+    def _claim(self, limit: int) -> list[int]:
+        now = self._clock()
+        claimed: list[int] = []
+        with session_scope(self._session_factory) as session:
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.ordering_key, OutboxMessage.next_attempt_at,
+                       OutboxMessage.claimed_until)
+                .where(OutboxMessage.state == "pending")
+                .order_by(OutboxMessage.id)
+                .limit(limit * 5)
+            ).all()
+            blocked: set[str] = set()
+            for row in rows:
+                if row.ordering_key in blocked:
+                    continue
+                blocked.add(row.ordering_key)  # one in flight per conversation, in id order
+                if row.next_attempt_at > now or (row.claimed_until is not None and row.claimed_until > now):
+                    continue
+                result = session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.state == "pending",
+                           (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now))
+                    .values(claimed_by=self._instance_id, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount == 1:
+                    claimed.append(row.id)
+                if len(claimed) >= limit:
+                    break
+        return claimed
+
+    def _deliver(self, row_id: int) -> str:
+        with session_scope(self._session_factory) as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.state != "pending" or row.claimed_by != self._instance_id:
+                return "skipped"
+            method, payload = row.method, dict(row.payload)
+            review = session.get(Review, row.review_id) if row.review_id else None
+            if row.purpose == "card_update":
+                if review is None or not review.card_ts:
+                    # The card was never posted (failed, or the channel was set later): post it now instead.
+                    method, payload = "chat.postMessage", {k: v for k, v in payload.items() if k != "ts"}
+                else:
+                    payload["ts"] = review.card_ts
+                    payload["channel"] = review.card_channel or payload["channel"]
+            workspace_id = row.workspace_id
+            created_at, attempts, purpose = row.created_at, row.attempts, row.purpose
+        try:
+            result = call_slack(self._client_for(workspace_id), method, payload)
+        except TransientError as exc:
+            return self._retry(row_id, exc, created_at, attempts)
+        except PermanentError as exc:
+            self._fail(row_id, str(exc), workspace_id, purpose, payload.get("channel"))
+            return "failed"
+        with session_scope(self._session_factory) as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            row.state = "sent"
+            row.sent_at = self._clock()
+            row.attempts = attempts + 1
+            row.claimed_until = None
+            row.result_channel = result.get("channel")
+            row.result_ts = result.get("ts")
+            if purpose in ("card", "card_update") and method == "chat.postMessage" and row.review_id:
+                card = session.get(Review, row.review_id)
+                if card is not None:
+                    card.card_channel, card.card_ts = result.get("channel"), result.get("ts")
+        return "sent"
+
+    def _retry(self, row_id: int, exc: TransientError, created_at: datetime, attempts: int) -> str:
+        now = self._clock()
+        with session_scope(self._session_factory) as session:
+            values: dict[str, Any] = {"attempts": attempts + 1, "claimed_until": None, "last_error": exc.reason}
+            if now - created_at > GIVE_UP_AFTER:
+                values.update(state="failed", last_error=f"gave up after {attempts + 1} attempts: {exc.reason}")
+                log.error("outbox %s: giving up after %s attempts (%s)", row_id, attempts + 1, exc.reason)
+            else:
+                values["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts, exc.retry_after))
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+        return "retry"
+
+    def _fail(self, row_id: int, reason: str, workspace_id: str, purpose: str, channel: str | None) -> None:
+        log.error("outbox %s: Slack refused %s to %s: %s", row_id, purpose, channel, reason)
+        with session_scope(self._session_factory) as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id)
+                .values(state="failed", last_error=reason, claimed_until=None, attempts=OutboxMessage.attempts + 1)
+            )
+            # Tell the security team once, in its channel, unless that channel itself is the problem.
+            if purpose != "delivery_failed" and self._security_channel and channel != self._security_channel:
+                text = render.message("delivery.failed", channel=channel or "?", reason=reason, purpose=purpose)
+                outbox.enqueue(session, workspace_id=workspace_id, method="chat.postMessage",
+                               payload={"channel": self._security_channel, "text": text},
+                               purpose="delivery_failed", ordering_key=f"ops:{workspace_id}")
+
+    def _sweep_if_due(self) -> None:
+        now = self._clock()
+        if self._last_sweep and now - self._last_sweep < timedelta(hours=1):
+            return
+        self._last_sweep = now
+        with session_scope(self._session_factory) as session:
+            session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - PROCESSED_EVENT_TTL))
+
+    def drain(self, timeout: float = 30.0) -> DeliveryStats:
+        """Delivers until nothing is due (CLI `digest post`, tests); transient failures stay queued."""
+        total = DeliveryStats()
+        deadline = self._clock() + timedelta(seconds=timeout)
+        while self._clock() < deadline:
+            stats = self.run_once()
+            total = DeliveryStats(total.sent + stats.sent, total.retried + stats.retried, total.failed + stats.failed)
+            if not (stats.sent or stats.failed):
+                break
+        return total

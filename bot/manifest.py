@@ -1,0 +1,23 @@
+"""The Slack app manifest: Socket Mode by default, HTTP mode with a request URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot import render
+
+
+def build_manifest(*, name: str = "secreview", request_url: str | None = None) -> dict[str, Any]:
+    """The manifest as a dict (templates/manifest.json.j2), ready for YAML or JSON."""
+    redirect_url = None
+    if request_url:
+        base = request_url.rsplit("/slack/events", 1)[0]
+        redirect_url = f"{base}/slack/oauth_redirect"
+    return render.render_json("manifest", name=name[:35], request_url=request_url, redirect_url=redirect_url)
+
+
+def to_yaml(manifest: dict[str, Any]) -> str:
+    """YAML in the manifest's own key order, as Slack's app settings page shows it."""
+    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)

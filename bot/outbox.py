@@ -1,0 +1,32 @@
+"""The outbox: Slack calls decided by a state change, stored in its transaction, delivered after it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    workspace_id: str,
+    method: str,
+    payload: dict[str, Any],
+    purpose: str,
+    review_id: int | None = None,
+    ordering_key: str = "",
+) -> OutboxMessage:
+    """Adds one Slack call to the outbox; it is sent only if the surrounding transaction commits."""
+    row = OutboxMessage(
+        workspace_id=workspace_id,
+        review_id=review_id,
+        purpose=purpose,
+        method=method,
+        payload=payload,
+        ordering_key=ordering_key or f"{method}:{payload.get('channel', '')}",
+    )
+    session.add(row)
+    return row

@@ -1,0 +1,63 @@
+"""Who is a reviewer or an admin: user IDs from settings, user groups resolved through the API with a short cache."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.lifecycle import Actor
+
+log = logging.getLogger(__name__)
+
+GROUP_CACHE_SECONDS = 60.0
+
+
+class RoleResolver:
+    """Resolves an Actor for a user; group membership is cached briefly so a click costs no API call."""
+
+    def __init__(self, settings: Settings, client_for: Callable[[str], WebClient],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._settings = settings
+        self._client_for = client_for
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+
+    def actor(self, user_id: str, *, workspace_id: str) -> Actor:
+        """The user with their roles in this workspace."""
+        is_admin = user_id in self._settings.secreview_admins
+        is_reviewer = is_admin or user_id in self._settings.reviewer_users or any(
+            user_id in self._group_members(group, workspace_id) for group in sorted(self._settings.reviewer_groups)
+        )
+        return Actor(user_id=user_id, is_reviewer=is_reviewer, is_admin=is_admin)
+
+    def reviewer_ids(self, *, workspace_id: str) -> frozenset[str]:
+        """Every reviewer and admin known now (user IDs, groups expanded)."""
+        members: set[str] = set(self._settings.reviewer_users) | set(self._settings.secreview_admins)
+        for group in self._settings.reviewer_groups:
+            members |= self._group_members(group, workspace_id)
+        return frozenset(members)
+
+    def _group_members(self, group_id: str, workspace_id: str) -> frozenset[str]:
+        key = (workspace_id, group_id)
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached and now - cached[0] < GROUP_CACHE_SECONDS:
+                return cached[1]
+        try:
+            response = self._client_for(workspace_id).usergroups_users_list(usergroup=group_id)
+            members = frozenset(response.get("users") or [])
+        except (SlackApiError, OSError) as exc:
+            # Keep the last known members rather than lock reviewers out during a Slack hiccup.
+            log.warning("usergroups.users.list failed for %s: %s", group_id, exc)
+            return cached[1] if cached else frozenset()
+        with self._lock:
+            self._cache[key] = (now, members)
+        return members

@@ -1,0 +1,262 @@
+"""Running secreview: Socket Mode, HTTP mode (waitress), the outbox worker, the scheduler, clean shutdown."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app, make_client
+from bot.config import Settings
+from bot.delivery import OutboxWorker
+from bot.services import Services
+from storage import db
+from storage.models import OutboxMessage, Review, Workspace
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1_000_000  # Slack's payloads are far smaller; anything bigger is refused before parsing
+
+
+def instance_id() -> str:
+    """A name for this process in claims and logs: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line (SECREVIEW_LOG_FORMAT=json), for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                                "message": record.getMessage()}
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Text logs by default, JSON when asked."""
+    if settings.secreview_log_format == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        root = logging.getLogger()
+        root.handlers = [handler]
+        root.setLevel(logging.INFO)
+
+
+def build_services(settings: Settings, *, with_worker: bool = True, instance: str | None = None) -> Services:
+    """Opens the database (migrating SQLite), the Slack clients and the outbox worker."""
+    engine = db.make_engine(settings.database_url)
+    db.ensure_schema(engine)
+    factory = db.make_session_factory(engine)
+    client_for = single_workspace_clients(settings)
+    worker = None
+    if with_worker:
+        delivery_client = make_client(settings, retries=False)
+        worker = OutboxWorker(session_factory=factory, client_for=lambda _ws: delivery_client,
+                              instance_id=instance or instance_id(),
+                              security_channel=settings.secreview_security_channel)
+    return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
+                    rules=settings.intake_rules(), outbox_worker=worker)
+
+
+def single_workspace_clients(settings: Settings) -> Callable[[str], WebClient]:
+    """One bot token: the same client for every workspace id."""
+    client = make_client(settings)
+    return lambda _workspace_id: client
+
+
+def drain_outbox(settings: Settings, factory: sessionmaker[Session], timeout: float = 30.0) -> None:
+    """Delivers what is queued now (used by the CLI's `digest post`)."""
+    client = make_client(settings, retries=False)
+    worker = OutboxWorker(session_factory=factory, client_for=lambda _ws: client, instance_id=instance_id(),
+                          security_channel=settings.secreview_security_channel)
+    stats = worker.drain(timeout)
+    log.info("delivered %s, failed %s, queued for retry %s", stats.sent, stats.failed, stats.retried)
+
+
+def _workspace_ids(factory: sessionmaker[Session]) -> Callable[[], list[str]]:
+    def load() -> list[str]:
+        with db.session_scope(factory) as session:
+            return list(session.scalars(select(Workspace.id)))
+
+    return load
+
+
+def start_background(services: Services, *, scheduler: bool, instance: str) -> Callable[[], None]:
+    """Starts the outbox worker and (unless disabled) the scheduler; returns the function that stops them."""
+    if services.outbox_worker is not None:
+        services.outbox_worker.start()
+    sched = None
+    if scheduler:
+        from bot.scheduler import build_scheduler
+
+        sched = build_scheduler(settings=services.settings, session_factory=services.session_factory,
+                                workspace_ids=_workspace_ids(services.session_factory), instance_id=instance)
+        sched.start()
+
+    def stop() -> None:
+        if sched is not None:
+            sched.shutdown(wait=True)  # let a digest being posted finish
+        if services.outbox_worker is not None:
+            services.outbox_worker.stop()
+        services.engine.dispose()
+
+    return stop
+
+
+def run_socket_mode(settings: Settings, *, scheduler: bool = True) -> None:
+    """Connects over Socket Mode and serves until interrupted."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    configure_logging(settings)
+    me = instance_id()
+    services = build_services(settings, instance=me)
+    app = build_app(settings, services)
+    stop_background = start_background(services, scheduler=scheduler, instance=me)
+    handler = SocketModeHandler(app, app_token=settings.slack_app_token,
+                                web_client=make_client(settings, settings.slack_app_token))
+    log.info("secreview %s connected in Socket Mode", me)
+    try:
+        handler.connect()
+        stopped = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopped.set())
+        stopped.wait()
+    finally:
+        log.info("shutting down")
+        handler.close()
+        stop_background()
+
+
+class HttpApp:
+    """The WSGI application: Slack's endpoint plus health, readiness and Prometheus metrics."""
+
+    def __init__(self, services: Services, slack_handler: Any, telemetry: Any) -> None:
+        self._services = services
+        self._slack = slack_handler
+        self._telemetry = telemetry
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz":
+            return self._plain(start_response, "200 OK", "ok\n")
+        if path == "/readyz":
+            if db.ping(self._services.engine):
+                return self._plain(start_response, "200 OK", "ready\n")
+            return self._plain(start_response, "503 Service Unavailable", "database unreachable\n")
+        if path == "/metrics" and method == "GET":
+            body, content_type = self._telemetry.exposition(self._services)
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
+        if path == "/slack/events" and method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_REQUEST_BYTES:
+                return self._plain(start_response, "413 Payload Too Large", "request too large\n")
+            started = time.perf_counter()
+            result = self._slack(environ, start_response)
+            self._telemetry.observe_request(time.perf_counter() - started)
+            return result  # type: ignore[no-any-return]
+        if path.startswith("/slack/"):
+            return self._slack(environ, start_response)  # type: ignore[no-any-return]
+        return self._plain(start_response, "404 Not Found", "not found\n")
+
+    @staticmethod
+    def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
+        body = text.encode()
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+class Telemetry:
+    """Prometheus figures: requests, acks over 1 s, outbox backlog, reviews by state."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter("secreview_slack_requests", "Slack requests answered", registry=self.registry)
+        self.slow_acks = Counter("secreview_slow_acks", "Slack requests answered after more than 1 s",
+                                 registry=self.registry)
+        self.latency = Histogram("secreview_ack_seconds", "Time to answer a Slack request", registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5))
+
+    def observe_request(self, seconds: float) -> None:
+        """Counts one answered Slack request."""
+        self.requests.inc()
+        self.latency.observe(seconds)
+        if seconds > 1.0:
+            self.slow_acks.inc()
+
+    def exposition(self, services: Services) -> tuple[bytes, str]:
+        """The text format, with database gauges read now."""
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+        gauges = CollectorRegistry()
+        backlog = Gauge("secreview_outbox_backlog", "Outbox messages not delivered yet", ["state"], registry=gauges)
+        reviews = Gauge("secreview_reviews", "Reviews by state", ["state"], registry=gauges)
+        try:
+            with db.session_scope(services.session_factory) as session:
+                for state, count in session.execute(
+                    select(OutboxMessage.state, func.count()).where(OutboxMessage.state.in_(["pending", "failed"]))
+                    .group_by(OutboxMessage.state)
+                ):
+                    backlog.labels(state).set(count)
+                for state, count in session.execute(select(Review.state, func.count()).group_by(Review.state)):
+                    reviews.labels(state).set(count)
+        except Exception:  # metrics must not fail because the database is away; /readyz reports that
+            log.warning("metrics: database gauges unavailable", exc_info=True)
+        return generate_latest(self.registry) + generate_latest(gauges), CONTENT_TYPE_LATEST
+
+
+def make_wsgi(settings: Settings, services: Services, *, token_verification: bool = True) -> HttpApp:
+    """The HTTP-mode WSGI app around the Bolt app."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    app = build_app(settings, services, token_verification=token_verification)
+    return HttpApp(services, SlackRequestHandler(app), Telemetry())
+
+
+def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, scheduler: bool = True) -> None:
+    """Serves HTTP mode on waitress (a production WSGI server) until SIGTERM/SIGINT, then stops cleanly."""
+    from waitress.server import create_server
+
+    configure_logging(settings)
+    me = instance_id()
+    services = build_services(settings, instance=me)
+    wsgi = make_wsgi(settings, services)
+    server = create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
+                           ident="secreview", channel_timeout=30, connection_limit=1000)
+    stop_background = start_background(services, scheduler=scheduler, instance=me)
+
+    def shutdown(*_: Any) -> None:
+        log.info("shutting down: finishing in-flight requests")
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("secreview %s serving HTTP mode on http://%s:%s/slack/events", me, host, port)
+    print(f"secreview listening on http://{host}:{port}", flush=True)
+    try:
+        server.run()
+    except OSError:
+        # asyncore raises EBADF when the socket is closed under it by shutdown(); that is our exit path.
+        pass
+    finally:
+        stop_background()
+        log.info("stopped")

@@ -1,0 +1,185 @@
+"""A small Slack world for flow tests: the fake Web API, secreview's real HTTP app, and people who click."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from waitress.server import create_server
+
+from bot.config import Settings
+from bot.runtime import build_services, make_wsgi
+from bot.services import Services
+from sandbox import payloads
+from sandbox.fake_slack import FakeSlack
+from sandbox.slack_sender import Response, SlackSender
+from storage.models import OutboxMessage, Review
+
+SIGNING_SECRET = "flow-test-signing-secret"
+ANNOUNCE = "C0PROJECTS"
+SECURITY = "C0SECURITY"
+DIGEST = "C0DIGEST"
+OWNER = "U0ALICE"
+REVIEWER = "U0BOB"
+CISO = "U0CAROL"
+STRANGER = "U0DAVE"
+GROUP_REVIEWER = "U0ERIN"
+
+
+class World:
+    """One workspace with people in it, secreview serving HTTP mode, and helpers to act as each person."""
+
+    def __init__(self, fake: FakeSlack, services: Services, base_url: str) -> None:
+        self.fake = fake
+        self.services = services
+        self.team = fake.team_id
+        self.base_url = base_url
+        self.sender = SlackSender(f"{base_url}/slack/events", SIGNING_SECRET)
+
+    # --- acting as people --------------------------------------------------------------------------------
+
+    def announce(self, text: str, *, user: str = OWNER, channel: str = ANNOUNCE, retries: int = 0,
+                 **extra: Any) -> tuple[str, list[Response]]:
+        """Posts a human message and delivers its event (and `retries` more times, as Slack retries)."""
+        message = self.fake.add_message(channel, user, text)
+        envelope = payloads.message_event(self.team, channel, user, text, ts=message["ts"], **extra)
+        responses = [self.sender.send_event(envelope)]
+        for attempt in range(1, retries + 1):
+            responses.append(self.sender.send_event(envelope, retry_num=attempt, retry_reason="http_timeout"))
+        return message["ts"], responses
+
+    def command(self, text: str, *, user: str = OWNER, channel: str = ANNOUNCE) -> Response:
+        """Runs `/secreview <text>` as `user`."""
+        form = payloads.slash_command(self.team, channel, user, text,
+                                      response_url=self.fake.response_url(channel, user),
+                                      trigger_id=self.fake.trigger_id(user))
+        return self.sender.send_command(form)
+
+    def click(self, action_id: str, value: str, *, user: str, channel: str | None = SECURITY,
+              message_ts: str | None = None, view: dict[str, Any] | None = None) -> Response:
+        """Clicks a button as `user` (in a channel message, or in a view such as the home tab)."""
+        payload = payloads.block_actions(
+            self.team, user, action_id, value, channel=channel if view is None else None, message_ts=message_ts,
+            view=view, trigger_id=self.fake.trigger_id(user),
+            response_url=self.fake.response_url(channel, user, kind="actions") if view is None else None,
+        )
+        return self.sender.send_interaction(payload)
+
+    def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> Response:
+        """Submits a modal the fake holds, with `values` as Slack's view.state.values."""
+        payload = payloads.view_submission(self.team, user, view["callback_id"], view.get("private_metadata", ""),
+                                           values, view=view)
+        return self.sender.send_interaction(payload)
+
+    # --- looking at the results --------------------------------------------------------------------------
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Waits until every notice written so far was delivered (or refused for good)."""
+
+        def pending() -> bool:
+            with self.session() as session:
+                return not session.scalars(
+                    select(OutboxMessage.id).where(OutboxMessage.state == "pending").limit(1)).first()
+
+        self.fake.wait_for(lambda: pending(), timeout=timeout)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session on secreview's database."""
+        session = self.services.session_factory()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def reviews(self) -> list[Review]:
+        """Every review, in key order."""
+        with self.session() as session:
+            return list(session.scalars(select(Review).order_by(Review.number)))
+
+    def review(self, number: int) -> Review:
+        """One review by number."""
+        with self.session() as session:
+            found = session.scalars(select(Review).where(Review.number == number)).one()
+            _ = (found.conditions, found.decisions)
+            return found
+
+    def last_response(self, user: str) -> dict[str, Any]:
+        """The newest ephemeral answer `user` received (through response_url)."""
+        answers = [r for r in self.fake.responses() if r.get("user") == user or r.get("user_id") == user]
+        if not answers:
+            answers = self.fake.ephemerals(user=user)
+        assert answers, f"no answer for {user}"
+        return answers[-1]
+
+    def last_text(self, user: str) -> str:
+        """All text of the newest answer to `user` (fallback text and every block), for assertions."""
+        return flatten_text(self.last_response(user))
+
+    def latest_modal(self, user: str) -> dict[str, Any]:
+        """The newest modal opened for `user`."""
+        opened = self.fake.views(user=user)
+        assert opened, f"no modal was opened for {user}"
+        return opened[-1]
+
+
+def flatten_text(node: Any) -> str:
+    """Every string inside a message or view, joined: what a person could read."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        return " ".join(flatten_text(v) for k, v in node.items() if k not in ("action_id", "block_id", "type"))
+    if isinstance(node, list):
+        return " ".join(flatten_text(v) for v in node)
+    return ""
+
+
+def populate(fake: FakeSlack) -> None:
+    """The people and channels every flow test has."""
+    fake.add_user(OWNER, "Alice Adams", display_name="alice")
+    fake.add_user(REVIEWER, "Bob Brown", display_name="bob")
+    fake.add_user(CISO, "Carol Chen", display_name="carol")
+    fake.add_user(STRANGER, "Dave Doe", display_name="dave")
+    fake.add_user(GROUP_REVIEWER, "Erin Evans", display_name="erin")
+    fake.add_channel(ANNOUNCE, "projects")
+    fake.add_channel(SECURITY, "security-reviews")
+    fake.add_channel(DIGEST, "security-digest")
+    fake.add_usergroup("S0REVIEWERS", [GROUP_REVIEWER])
+
+
+def world_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    """Settings pointing the real slack_sdk client at the fake."""
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-flow-test", "slack_signing_secret": SIGNING_SECRET, "slack_api_url": fake.api_url,
+        "database_url": database_url, "secreview_security_channel": SECURITY, "secreview_digest_channel": DIGEST,
+        "secreview_reviewers": [REVIEWER, "S0REVIEWERS"], "secreview_admins": [CISO],
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@contextmanager
+def running_world(database_url: str, **overrides: Any) -> Iterator[World]:
+    """Starts the fake Slack and secreview's HTTP app (waitress on loopback), and stops both after."""
+    fake = FakeSlack().start()
+    populate(fake)
+    settings = world_settings(fake, database_url, **overrides)
+    services = build_services(settings, instance="flow-test")
+    wsgi = make_wsgi(settings, services)
+    server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert services.outbox_worker is not None
+    services.outbox_worker.start()
+    try:
+        yield World(fake, services, f"http://127.0.0.1:{server.effective_port}")
+    finally:
+        services.outbox_worker.stop()
+        server.close()
+        thread.join(5)
+        services.engine.dispose()
+        fake.stop()
