@@ -1,0 +1,60 @@
+"""What every handler shares: the services, the acting user with roles, one way to answer ephemerally."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import BoltContext, Respond
+
+from bot import views
+from bot.lifecycle import Actor
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def services_of(context: BoltContext) -> Services:
+    """The process's services, put into the context by middleware."""
+    return context["services"]  # type: ignore[no-any-return]
+
+
+def workspace_of(context: BoltContext, body: dict[str, Any] | None = None) -> str:
+    """The Slack team this request belongs to."""
+    team = context.team_id or (body or {}).get("team_id") or ((body or {}).get("team") or {}).get("id")
+    if not team:
+        raise ValueError("request without a team id")
+    return str(team)
+
+
+def actor_of(context: BoltContext, user_id: str, body: dict[str, Any] | None = None) -> Actor:
+    """The user with their roles, checked now (never cached across a modal's open and submit)."""
+    services = services_of(context)
+    assert services.roles is not None
+    return services.roles.actor(user_id, workspace_id=workspace_of(context, body))
+
+
+def say_ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
+    """Answers only the user who acted (through response_url)."""
+    respond(text=message["text"], blocks=message.get("blocks"), response_type="ephemeral",
+            replace_original=replace, delete_original=False)
+
+
+def say_sentence(respond: Respond, sentence: str) -> None:
+    """Answers with one already-rendered mrkdwn sentence."""
+    say_ephemeral(respond, views.sentence(sentence))
+
+
+def metadata(**values: Any) -> str:
+    """Modal private_metadata: small JSON, never trusted for permissions."""
+    return json.dumps(values, separators=(",", ":"))
+
+
+def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """Parses a modal's private_metadata; anything malformed reads as empty."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

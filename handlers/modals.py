@@ -1,0 +1,250 @@
+"""Modals: open the intake, decision and ask-for-info forms; check and record their submissions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import intake, lifecycle, views
+from bot.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
+from bot.ids import BlockId, CallbackId
+from bot.states import OPEN_STATES
+from handlers.common import actor_of, metadata, read_metadata, services_of, workspace_of
+from storage.models import Review, utcnow
+
+log = logging.getLogger(__name__)
+
+KNOWN_REGULATIONS = ("GDPR", "PCI DSS", "HIPAA", "SOX", "NIS2", "DORA", "EU AI Act", "ISO 27001")
+
+
+# --- opening ---------------------------------------------------------------------------------------------
+
+def open_intake_modal(*, client: WebClient, context: BoltContext, trigger_id: str | None, review: Review | None,
+                      actor: lifecycle.Actor, title: str = "", body: dict[str, Any] | None = None) -> None:
+    """Opens the intake for an existing review (owner or reviewer) or for a new one (anyone)."""
+    services = services_of(context)
+    today = utcnow().astimezone(services.settings.timezone).date()
+    if review is None:
+        draft = Review(number=0, title=title, summary="", announcement_text="", owner_id=actor.user_id,
+                       announcer_id=actor.user_id, vendors=[], tags=[], regulations=[], answers=None,
+                       go_live=None, state="announced", links="", risk_reasons=[])
+        draft.conditions = []
+        draft.decisions = []
+        view = views.intake_modal(review=draft, private_metadata=metadata(new=True), today=today)
+    else:
+        if actor.user_id not in (review.owner_id, review.announcer_id) and not actor.may_review:
+            raise NotAllowed("refused.owner_or_reviewer", key=review.key, owner=review.owner_id)
+        if review.state not in OPEN_STATES:
+            raise InvalidTransition("error.invalid_transition", key=review.key, state=review.state, action="intake")
+        view = views.intake_modal(review=review, private_metadata=metadata(key=review.number), today=today)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _load_open_review(context: BoltContext, workspace_id: str, key: int | str, action: str) -> Review:
+    def load(session: Session) -> Review:
+        review = lifecycle.get_review(session, workspace_id=workspace_id, key=key)
+        # Touch what the modal renders while the session is open.
+        _ = (review.conditions, review.decisions)
+        return review
+
+    review = services_of(context).read(load)
+    if review.state not in OPEN_STATES:
+        raise InvalidTransition("error.invalid_transition", key=review.key, state=review.state, action=action)
+    return review
+
+
+def open_decision_modal(*, client: WebClient, context: BoltContext, trigger_id: str | None, key: int | str,
+                        actor: lifecycle.Actor, workspace_id: str) -> None:
+    """Opens the decision form (reviewers; checked again on submit)."""
+    if not actor.may_review:
+        raise NotAllowed("refused.reviewer_only", action="decide reviews")
+    review = _load_open_review(context, workspace_id, key, "decide")
+    view = views.decision_modal(review=review, private_metadata=metadata(key=review.number),
+                                currency=services_of(context).settings.secreview_currency,
+                                regulations_known=list(KNOWN_REGULATIONS))
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def open_ask_info_modal(*, client: WebClient, context: BoltContext, trigger_id: str | None, key: int | str,
+                        actor: lifecycle.Actor, workspace_id: str) -> None:
+    """Opens the question form (reviewers)."""
+    if not actor.may_review:
+        raise NotAllowed("refused.reviewer_only", action="ask for information")
+    review = _load_open_review(context, workspace_id, key, "ask_info")
+    client.views_open(trigger_id=trigger_id,
+                      view=views.ask_info_modal(review=review, private_metadata=metadata(key=review.number)))
+
+
+# --- reading view.state.values ---------------------------------------------------------------------------
+
+def _element(values: dict[str, Any], block: str) -> dict[str, Any]:
+    element = (values.get(block) or {}).get(block) if isinstance(values.get(block), dict) else None
+    return element if isinstance(element, dict) else {}
+
+
+def _text(values: dict[str, Any], block: str) -> str:
+    value = _element(values, block).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _selected(values: dict[str, Any], block: str) -> str | None:
+    option = _element(values, block).get("selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _selected_many(values: dict[str, Any], block: str) -> list[str]:
+    options = _element(values, block).get("selected_options")
+    if not isinstance(options, list):
+        return []
+    return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
+
+
+def _date(values: dict[str, Any], block: str) -> date | None:
+    value = _element(values, block).get("selected_date")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("error.bad_date", field=block, text=str(value)[:20]) from None
+
+
+def _user(values: dict[str, Any], block: str) -> str | None:
+    value = _element(values, block).get("selected_user")
+    return value if isinstance(value, str) and value else None
+
+
+def parse_intake(values: dict[str, Any], *, fallback_owner: str) -> lifecycle.IntakeForm:
+    """The intake form from view.state.values; InvalidInput names the offending block."""
+    raw: dict[str, Any] = {
+        "data_classification": _selected(values, BlockId.CLASSIFICATION),
+        "sensitive_data": [v for v in _selected_many(values, BlockId.SENSITIVE) if v != "none"],
+        "exposure": _selected(values, BlockId.EXPOSURE),
+        "hosting": _selected(values, BlockId.HOSTING),
+        "third_parties": _text(values, BlockId.THIRD_PARTIES),
+        "uses_ai": _selected(values, BlockId.USES_AI),
+        "changes_auth": _selected(values, BlockId.CHANGES_AUTH),
+    }
+    for name in ("data_classification", "exposure", "hosting", "uses_ai", "changes_auth"):
+        if raw[name] is None:
+            raise InvalidInput("error.choose_one", field=name)
+    try:
+        answers = intake.parse_answers(raw)
+    except ValueError as exc:
+        field = next((name for name in raw if str(exc).startswith(name)), BlockId.CLASSIFICATION)
+        raise InvalidInput("error.bad_answer", field=field, text=str(exc)[:200]) from None
+    return lifecycle.IntakeForm(
+        title=_text(values, BlockId.TITLE), summary=_text(values, BlockId.SUMMARY),
+        owner_id=_user(values, BlockId.OWNER) or fallback_owner, go_live=_date(values, BlockId.GO_LIVE),
+        answers=answers, links=_text(values, BlockId.LINKS),
+    )
+
+
+def parse_decision(values: dict[str, Any]) -> lifecycle.DecisionForm:
+    """The decision form from view.state.values."""
+    outcome = _selected(values, BlockId.OUTCOME)
+    if outcome is None:
+        raise InvalidInput("error.choose_one", field=BlockId.OUTCOME)
+    conditions = tuple(line.strip(" -•*\t") for line in _text(values, BlockId.CONDITIONS).splitlines())
+    regulations_block = _element(values, BlockId.REGULATIONS)
+    return lifecycle.DecisionForm(
+        outcome=outcome,
+        rationale=_text(values, BlockId.RATIONALE),
+        conditions=tuple(c for c in conditions if c),
+        risk_tier=_selected(values, BlockId.RISK_TIER),
+        regulations=tuple(_selected_many(values, BlockId.REGULATIONS)) if regulations_block else None,
+        cost_avoided=_text(values, BlockId.COST_AVOIDED) or None,
+        condition_due=_date(values, "condition_due"),
+    )
+
+
+# --- submissions -----------------------------------------------------------------------------------------
+
+def _errors(ack: Ack, exc: DomainError, default_block: str) -> None:
+    field = getattr(exc, "field", None) or default_block
+    ack(response_action="errors", errors={str(field): exc.plain_message[:300]})
+
+
+def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """Records the intake (or opens a new review from it); field errors are shown on the field."""
+    services = services_of(context)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    values = (view.get("state") or {}).get("values") or {}
+    meta = read_metadata(view)
+    try:
+        workspace_id = workspace_of(context, body)
+        actor = actor_of(context, user_id, body)
+        form = parse_intake(values, fallback_owner=user_id)
+
+        def change(session: Session) -> Review:
+            key = meta.get("key")
+            if meta.get("new") or not isinstance(key, int):
+                assert services.detector is not None
+                opened = lifecycle.open_review(
+                    session, settings=services.settings, detector=services.detector, workspace_id=workspace_id,
+                    actor=actor, text=f"{form.title}\n{form.summary}".strip(), title=form.title, via="new",
+                )
+                key = opened.review.number
+            return lifecycle.submit_intake(session, settings=services.settings, workspace_id=workspace_id,
+                                           actor=actor, key=key, form=form, rules=services.rules)
+
+        services.write(change)
+    except DomainError as exc:
+        return _errors(ack, exc, BlockId.TITLE)
+    ack()
+    return None
+
+
+def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """Records the decision; the permission is checked again here, whatever the modal was opened with."""
+    services = services_of(context)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    values = (view.get("state") or {}).get("values") or {}
+    key = read_metadata(view).get("key")
+    try:
+        workspace_id = workspace_of(context, body)
+        actor = actor_of(context, user_id, body)
+        if not actor.may_review:
+            raise NotAllowed("refused.reviewer_only", action="decide reviews")
+        if not isinstance(key, int):
+            raise InvalidInput("error.stale_form", field=BlockId.OUTCOME)
+        form = parse_decision(values)
+        services.write(lambda s: lifecycle.decide(s, settings=services.settings, workspace_id=workspace_id,
+                                                  actor=actor, key=key, form=form))
+    except DomainError as exc:
+        return _errors(ack, exc, BlockId.OUTCOME)
+    ack()
+    return None
+
+
+def ask_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """Sends the question to the owner (reviewers, checked again here)."""
+    services = services_of(context)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    values = (view.get("state") or {}).get("values") or {}
+    key = read_metadata(view).get("key")
+    try:
+        workspace_id = workspace_of(context, body)
+        actor = actor_of(context, user_id, body)
+        if not isinstance(key, int):
+            raise InvalidInput("error.stale_form", field=BlockId.QUESTION)
+        question = _text(values, BlockId.QUESTION)
+        services.write(lambda s: lifecycle.request_info(s, settings=services.settings, workspace_id=workspace_id,
+                                                        actor=actor, key=key, question=question))
+    except DomainError as exc:
+        return _errors(ack, exc, BlockId.QUESTION)
+    ack()
+    return None
+
+
+def register(app: App) -> None:
+    """Binds the modal submissions."""
+    app.view(CallbackId.INTAKE.value)(intake_submitted)
+    app.view(CallbackId.DECISION.value)(decision_submitted)
+    app.view(CallbackId.ASK_INFO.value)(ask_info_submitted)
