@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from bot import render
@@ -63,6 +64,12 @@ class Mrkdwn:
     def __str__(self) -> str:
         return self.text
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mrkdwn) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(("mrkdwn", self.text))
+
 
 def who(user_id: str | None) -> Mrkdwn:
     """`<@U…>` for a Slack user id, escaped text otherwise (the system actor, a malformed id)."""
@@ -76,12 +83,19 @@ def mention(user_id: str | None) -> str:
     return _json_inner(str(who(user_id)))
 
 
+@lru_cache(maxsize=4096)
+def _message(key: str, /, **params: Any) -> str:
+    # render.message() compiles its sentence on every call; a list of 400 rows asks for the same few
+    # sentences ("In review", "overdue 2 days") again and again, so the views remember them.
+    return render.message(key, **params)
+
+
 def _ids() -> dict[str, Any]:
     return {"action": ActionId, "block": BlockId, "callback": CallbackId}
 
 
 def _context(**extra: Any) -> dict[str, Any]:
-    return {"ids": _ids(), "mention": mention, "who": who, **extra}
+    return {"ids": _ids(), "mention": mention, "who": who, "message": _message, **extra}
 
 
 def _chunks(items: Sequence[T], size: int = LINES_PER_SECTION) -> list[Sequence[T]]:
