@@ -367,7 +367,8 @@ def intake_initial(review: Review | None, *, today: date) -> dict[str, Any]:
 
 def intake_modal(*, review: Review | None, private_metadata: str, today: date) -> dict[str, Any]:
     """The intake questionnaire (callback INTAKE): pre-filled, or the answers on record when edited."""
-    has_key = review is not None and getattr(review, "number", None) is not None
+    # A draft for `/secreview new` has no number yet (None, or 0 as the handler builds it): no key to show.
+    has_key = review is not None and bool(getattr(review, "number", None))
     return render.render_json(
         "intake_modal",
         **_context(

@@ -442,6 +442,9 @@ def test_intake_modal_for_a_new_review() -> None:
         check_view(views.intake_modal(review=unsaved, private_metadata="{}", today=TODAY), "modal")
     )
     assert fields["title"]["initial_value"] == "Data lake"
+    draft = make_review(0, title="Data lake", answers=None)  # what the handler builds for `/secreview new`
+    view = check_view(views.intake_modal(review=draft, private_metadata="{}", today=TODAY), "modal")
+    assert "SR-0" not in all_text(view)
 
 
 def test_intake_modal_with_hostile_input() -> None:
