@@ -53,7 +53,9 @@ def _json_inner(value: object) -> str:
 
 def _md(value: object, limit: int = LIMIT_SECTION_TEXT) -> str:
     """Filter for mrkdwn fields: escape, cut, JSON-encode."""
-    return _json_inner(cut(escape_mrkdwn("" if value is None else value), limit))
+    # Escaping only grows text, so the first `limit` characters are all that can survive the cut.
+    text = "" if value is None else str(value)
+    return _json_inner(cut(escape_mrkdwn(text[: limit + 1]), limit))
 
 
 def _pt(value: object, limit: int = LIMIT_SECTION_TEXT) -> str:
@@ -134,16 +136,20 @@ def risk_labels() -> dict[str, str]:
     return {str(k): str(v) for k, v in tomllib.loads(text).items()}
 
 
+@lru_cache(maxsize=512)
+def _compiled(key: str) -> Any:
+    return environment().from_string(_catalog()[key])
+
+
 def message(key: str, /, **params: Any) -> str:
     """A short user-visible sentence from templates/messages.toml, with user values mrkdwn-escaped."""
-    template = _catalog()[key]
     safe = {k: (escape_mrkdwn(v) if isinstance(v, str) else v) for k, v in params.items()}
-    return environment().from_string(template).render(**safe)
+    return str(_compiled(key).render(**safe))
 
 
 def raw_message(key: str, /, **params: Any) -> str:
     """Like message(), for plain_text surfaces (modal errors, CLI output): values are not escaped."""
-    return environment().from_string(_catalog()[key]).render(**params)
+    return str(_compiled(key).render(**params))
 
 
 def render_json(template: str, /, **context: Any) -> Any:

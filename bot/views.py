@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from bot import render
@@ -83,10 +82,7 @@ def mention(user_id: str | None) -> str:
     return _json_inner(str(who(user_id)))
 
 
-@lru_cache(maxsize=4096)
 def _message(key: str, /, **params: Any) -> str:
-    # render.message() compiles its sentence on every call; a list of 400 rows asks for the same few
-    # sentences ("In review", "overdue 2 days") again and again, so the views remember them.
     return render.message(key, **params)
 
 
