@@ -216,7 +216,7 @@ def test_ten_thousand_reviews_stay_within_limits(session: Session) -> None:
     assert len(blocks) <= 15
     text = all_text(message)
     assert "more (`/secreview roadmap`)" in text
-    assert "more tags" in text
+    assert "more tag" in text
     assert "<!channel>" not in text
     validate_message(digest.render_metrics_ephemeral(report))
 
