@@ -664,6 +664,20 @@ def compute(
     )
 
 
+def home_figures(session: Session, *, workspace_id: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """App Home's "this week so far": the same definitions over the current week to date."""
+    period = period_for("week", now=now, tz=tz, which="this")
+    week = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency="EUR")
+    return {
+        "announced": week.announced,
+        "decided": week.decided,
+        "approval_rate": week.approval_rate,
+        "median_decision_days": week.decision_median_days,
+        "overdue": week.overdue_count,
+        "backlog": week.backlog_end,
+    }
+
+
 def definitions() -> dict[str, str]:
     """Each figure's definition (its function's docstring), for the README and `--help`."""
     functions = {

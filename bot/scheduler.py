@@ -79,6 +79,9 @@ def run_digest_job(
     """Posts each workspace's digest for its latest fire time's period (claims make repeats do nothing)."""
     now = now or utcnow()
     tz = settings.timezone
+    if not settings.secreview_digest_channel:
+        log.warning("SECREVIEW_DIGEST_CHANNEL is not set: no digest is posted")
+        return []
     # The period follows the fire time, not the moment the job got to run: a misfired or caught-up run
     # posts the period its schedule was for.
     fired = last_fire_time(digest_trigger(settings), now=now, within=grace(settings)) or now

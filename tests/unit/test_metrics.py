@@ -459,3 +459,17 @@ def test_every_figure_has_a_definition() -> None:
     definitions = metrics.definitions()
     assert len(definitions) >= 15
     assert all(text and ":" in text.splitlines()[0] for text in definitions.values())
+
+
+def test_home_figures_are_this_week_so_far(data: dict[str, Review], session: Session) -> None:
+    """App Home on Wednesday 18 March: the week of 16 March to date, by the same definitions."""
+    figures = metrics.home_figures(session, workspace_id=WS, now=NOW, tz=UTC_TZ)
+    # Nothing announced or decided since Monday; R3 (due Tuesday), R4 and R7 are open and overdue.
+    assert figures == {
+        "announced": 0,
+        "decided": 0,
+        "approval_rate": None,
+        "median_decision_days": None,
+        "overdue": 3,
+        "backlog": 3,
+    }

@@ -258,3 +258,10 @@ def test_last_fire_time() -> None:
     minutely = make_settings(secreview_digest_schedule="* * * * *")
     last = scheduler.last_fire_time(scheduler.digest_trigger(minutely), now=now, within=timedelta(days=14))
     assert last == paris(2026, 4, 1, 10)
+
+
+def test_no_digest_channel_posts_nothing(session_factory: sessionmaker[Session], workspace: None) -> None:
+    """Without a digest channel the job claims nothing (so setting it later still posts this period)."""
+    kwargs = jobs_kwargs(session_factory, secreview_digest_channel=None)
+    assert scheduler.run_digest_job(**kwargs, now=paris(2026, 3, 30, 9, 0, 1)) == []
+    assert runs(session_factory) == []
