@@ -69,6 +69,20 @@ class World:
         )
         return self.sender.send_interaction(payload)
 
+    def ask(self, text: str, *, user: str = OWNER, channel: str = ANNOUNCE) -> str:
+        """Runs `/secreview <text>` and returns the text of the ephemeral answer it got."""
+        before = self.answer_count(user)
+        response = self.command(text, user=user, channel=channel)
+        assert response.status == 200, response.body
+        return self.wait_answer(user, before)
+
+    def press(self, action_id: str, value: str, *, user: str, **kwargs: Any) -> str:
+        """Clicks a button and returns the text of the ephemeral answer it got."""
+        before = self.answer_count(user)
+        response = self.click(action_id, value, user=user, **kwargs)
+        assert response.status == 200, response.body
+        return self.wait_answer(user, before)
+
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str) -> Response:
         """Submits a modal the fake holds, with `values` as Slack's view.state.values."""
         payload = payloads.view_submission(self.team, user, view["callback_id"], view.get("private_metadata", ""),
@@ -110,11 +124,21 @@ class World:
 
     def last_response(self, user: str) -> dict[str, Any]:
         """The newest ephemeral answer `user` received (through response_url)."""
-        answers = [r for r in self.fake.responses() if r.get("user") == user or r.get("user_id") == user]
-        if not answers:
-            answers = self.fake.ephemerals(user=user)
-        assert answers, f"no answer for {user}"
-        return answers[-1]
+        def answers() -> list[dict[str, Any]]:
+            found = [r["body"] for r in self.fake.responses() if r.get("user") == user]
+            return found + [m for m in self.fake.ephemerals(user=user) if m not in found]
+
+        return self.fake.wait_for(lambda: answers(), timeout=5.0)[-1]
+
+    def answer_count(self, user: str) -> int:
+        """How many ephemeral answers `user` got so far."""
+        return len([r for r in self.fake.responses() if r.get("user") == user])
+
+    def wait_answer(self, user: str, before: int) -> str:
+        """Waits for an answer to `user` beyond the first `before` ones; returns its text."""
+        found = self.fake.wait_for(
+            lambda: [r["body"] for r in self.fake.responses() if r.get("user") == user][before:], timeout=5.0)
+        return flatten_text(found[-1])
 
     def last_text(self, user: str) -> str:
         """All text of the newest answer to `user` (fallback text and every block), for assertions."""
