@@ -102,7 +102,8 @@ def due_reminders(session: Session, *, settings: Settings, workspace_id: str, no
                                  {**item, "touched_at": touched}, review.id))
         if review.go_live is not None and today <= review.go_live <= soon:
             thread: list[Target] = []
-            if review.source_channel and review.source_ts:
+            # A deleted announcement has no thread left to reply in; the reviewers still hear.
+            if review.source_channel and review.source_ts and not review.deleted_in_slack:
                 thread = [(review.source_channel, review.source_ts)]
             found.append(Due("review", review.id, GO_LIVE, today, thread + security, item, review.id))
     conditions = session.execute(

@@ -312,3 +312,22 @@ def test_two_replicas_at_once_send_each_reminder_once(session_factory: sessionma
     with session_factory() as check:
         assert check.scalar(select(func.count()).select_from(ReminderLog)) == 20
         assert check.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_no_thread_reply_under_a_deleted_announcement(session: Session) -> None:
+    """The go-live reminder skips the thread of a deleted announcement; the security channel still hears."""
+    add_workspace(session)
+    add_review(
+        session,
+        1,
+        announced_at=ago(hours=2),
+        first_response_at=ago(hours=1),
+        due_at=NOW + timedelta(days=5),
+        go_live=NOW.date() + timedelta(days=2),
+        state="in_review",
+        source_channel="C0ANNOUNCE",
+        source_ts="1.2",
+        deleted_in_slack=True,
+    )
+    reminders.run_reminders(session, settings=make_settings(), workspace_id=WS, now=NOW)
+    assert [r.payload["channel"] for r in outbox_rows(session)] == [SECURITY]
