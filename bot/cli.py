@@ -179,7 +179,7 @@ def post(workspace: str | None) -> None:
     settings = _settings()
     settings.require("secreview_digest_channel")
     _, factory = open_database(settings)
-    with db.session_scope(factory) as session:
+    with db.session_scope(factory, write=True) as session:
         workspace_id = _pick_workspace(session, workspace)
         run_row = digest_module.post_digest(session, settings=settings, workspace_id=workspace_id,
                                             trigger="manual", claimed_by=f"cli@{socket.gethostname()}")
@@ -296,7 +296,7 @@ def demo_data(workspace: str | None, reviews: int, seed: int) -> None:
 
     settings = _settings()
     _, factory = open_database(settings)
-    with db.session_scope(factory) as session:
+    with db.session_scope(factory, write=True) as session:
         existing = session.scalars(select(Workspace.id)).all()
         workspace_id = workspace or (existing[0] if len(existing) == 1 else demo.DEMO_WORKSPACE)
         reviewers = tuple(sorted(settings.reviewer_users)) or demo.DEMO_REVIEWERS

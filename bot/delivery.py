@@ -160,7 +160,7 @@ class OutboxWorker:
     def _claim(self, limit: int) -> list[int]:
         now = self._clock()
         claimed: list[int] = []
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             rows = session.execute(
                 select(OutboxMessage.id, OutboxMessage.ordering_key, OutboxMessage.next_attempt_at,
                        OutboxMessage.claimed_until)
@@ -189,7 +189,7 @@ class OutboxWorker:
         return claimed
 
     def _deliver(self, row_id: int) -> str:
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             row = session.get(OutboxMessage, row_id)
             if row is None or row.state != "pending" or row.claimed_by != self._instance_id:
                 return "skipped"
@@ -211,7 +211,7 @@ class OutboxWorker:
         except PermanentError as exc:
             self._fail(row_id, str(exc), workspace_id, purpose, payload.get("channel"))
             return "failed"
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             row = session.get(OutboxMessage, row_id)
             assert row is not None
             row.state = "sent"
@@ -228,7 +228,7 @@ class OutboxWorker:
 
     def _retry(self, row_id: int, exc: TransientError, created_at: datetime, attempts: int) -> str:
         now = self._clock()
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             values: dict[str, Any] = {"attempts": attempts + 1, "claimed_until": None, "last_error": exc.reason}
             if now - created_at > GIVE_UP_AFTER:
                 values.update(state="failed", last_error=f"gave up after {attempts + 1} attempts: {exc.reason}")
@@ -240,7 +240,7 @@ class OutboxWorker:
 
     def _fail(self, row_id: int, reason: str, workspace_id: str, purpose: str, channel: str | None) -> None:
         log.error("outbox %s: Slack refused %s to %s: %s", row_id, purpose, channel, reason)
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row_id)
                 .values(state="failed", last_error=reason, claimed_until=None, attempts=OutboxMessage.attempts + 1)
@@ -257,7 +257,7 @@ class OutboxWorker:
         if self._last_sweep and now - self._last_sweep < timedelta(hours=1):
             return
         self._last_sweep = now
-        with session_scope(self._session_factory) as session:
+        with session_scope(self._session_factory, write=True) as session:
             session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - PROCESSED_EVENT_TTL))
 
     def drain(self, timeout: float = 30.0) -> DeliveryStats:

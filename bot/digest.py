@@ -32,27 +32,17 @@ CHART_WEEKS = 12
 
 
 def claim(session: Session, row: Base) -> bool:
-    """Inserts a unique claim row in a SAVEPOINT; False if another run holds it (the session stays usable)."""
-    _begin_for_write(session)
+    """Inserts a unique claim row in a SAVEPOINT; False if another run holds it (the session stays usable).
+
+    Callers use a write session (storage.db.session_scope(write=True)), so on SQLite the claim and the
+    messages it sends are one transaction that holds the write lock from its first statement.
+    """
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
         return False
     return True
-
-
-def _begin_for_write(session: Session) -> None:
-    # pysqlite opens a transaction only before DML, so a SAVEPOINT issued first would *be* the transaction and
-    # its RELEASE would commit the claim on its own. BEGIN IMMEDIATE makes the claim and the messages one
-    # transaction and takes SQLite's write lock up front, so a concurrent claimer waits (busy timeout) and
-    # then sees the row, instead of failing on a stale read snapshot.
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    dbapi = connection.connection.dbapi_connection
-    if dbapi is not None and not dbapi.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _view(report: Report, currency: str, *, executive: bool = False) -> dict[str, Any]:

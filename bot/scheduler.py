@@ -92,7 +92,7 @@ def run_digest_job(
             if kind != "weekly" and fired - period.end > SUMMARY_WINDOW + grace(settings):
                 continue
             try:
-                with session_scope(session_factory) as session:
+                with session_scope(session_factory, write=True) as session:
                     run = digest.post_digest(session, settings=settings, workspace_id=workspace_id, kind=kind,
                                              now=now, trigger=trigger, claimed_by=instance_id, period=period)
             except Exception:  # one workspace's failure must not stop the others; the next run retries
@@ -116,7 +116,7 @@ def run_reminders_job(
     count = 0
     for workspace_id in workspace_ids():
         try:
-            with session_scope(session_factory) as session:
+            with session_scope(session_factory, write=True) as session:
                 count += len(reminders.run_reminders(session, settings=settings, workspace_id=workspace_id,
                                                      now=now))
         except Exception:  # as above: the other workspaces still get theirs

@@ -51,7 +51,7 @@ class Services:
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with session_scope(self.session_factory) as session:
+                with session_scope(self.session_factory, write=True) as session:
                     result = change(session)
                 break
             except OperationalError as exc:

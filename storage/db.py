@@ -27,6 +27,9 @@ class SchemaNotCurrent(RuntimeError):
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling starts transactions late and turns a SAVEPOINT outside a
+    # transaction into a commit of its own; we take over (SQLAlchemy's documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
     # Python 3.11's sqlite3 has no Connection.autocommit; pragmas go through a cursor.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -34,6 +37,16 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    # A writer takes SQLite's write lock up front (waiting up to the busy timeout), so it never fails
+    # half-way when another writer committed after its first read; readers stay deferred and never block.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "secreview_write"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -46,6 +59,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -59,9 +73,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error, always close."""
+def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error, always close; `write` locks SQLite up front."""
     session = factory()
+    if write:
+        session.connection(execution_options={WRITE_OPTION: True})
     try:
         yield session
         session.commit()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders
+from storage.db import WRITE_OPTION
 from storage.models import Condition, Decision, OutboxMessage, ReminderLog, Review
 from tests.unit.test_digest import make_settings, validate_message
 from tests.unit.test_metrics import WS, add_review, add_workspace
@@ -295,6 +296,8 @@ def test_two_replicas_at_once_send_each_reminder_once(session_factory: sessionma
     def worker(name: str) -> None:
         with session_factory() as session:
             barrier.wait()
+            # As the scheduler does: a write session, which on SQLite holds the write lock from the start.
+            session.connection(execution_options={WRITE_OPTION: True})
             try:
                 results[name] = len(
                     reminders.run_reminders(session, settings=make_settings(), workspace_id=WS, now=NOW)
