@@ -57,14 +57,14 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
 
 
 def _services_middleware(services: Services) -> Any:
-    def inject_services(context: BoltContext, next: Any) -> None:  # noqa: A002 (Bolt's argument name)
+    def inject_services(context: BoltContext, next: Any) -> None:
         context["services"] = services
         next()
 
     return inject_services
 
 
-def _drop_seen_deliveries(body: dict[str, Any], context: BoltContext, next: Any) -> BoltResponse | None:  # noqa: A002
+def _drop_seen_deliveries(body: dict[str, Any], context: BoltContext, next: Any) -> BoltResponse | None:
     """An event Slack delivers again (retry, another replica) that we already handled is acked and dropped."""
     event_id = body.get("event_id") if isinstance(body, dict) else None
     if isinstance(event_id, str) and event_id:

@@ -164,7 +164,10 @@ def preview(period: str, as_json: bool, workspace: str | None) -> None:
     with db.session_scope(factory) as session:
         rendered = digest_module.preview(session, settings=settings, workspace_id=_pick_workspace(session, workspace),
                                          period_name=period)
-    click.echo(json.dumps(rendered, indent=2, ensure_ascii=False) if as_json else rendered["text"])
+    if as_json:
+        click.echo(json.dumps({"text": rendered["text"], "blocks": rendered["blocks"]}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(rendered["plain_text"])
 
 
 @digest.command()

@@ -51,8 +51,8 @@ def review_opened(session: Session, *, settings: Settings, review: Review) -> No
     """Thread reply with the key and the intake button; the review card in the security channel."""
     _to_thread(session, review, render.thread_opened(review), "thread_opened")
     if settings.secreview_security_channel:
-        _post(session, review, channel=settings.secreview_security_channel, message=render.review_card(review, settings),
-              purpose="card", ordering_key=_card_key(review))
+        _post(session, review, channel=settings.secreview_security_channel,
+              message=render.review_card(review, settings), purpose="card", ordering_key=_card_key(review))
     if not review.source_channel:
         _to_user(session, review, review.owner_id, render.thread_opened(review), "owner_opened")
 

@@ -40,8 +40,7 @@ def secreview_command(ack: Ack, command: dict[str, Any], respond: Respond, clien
 def run_subcommand(parsed: ParsedCommand, *, user_id: str, command: dict[str, Any], respond: Respond,
                    client: WebClient, context: BoltContext) -> None:
     """Carries out one parsed subcommand for this user."""
-    services = services_of(context)
-    settings = services.settings
+    services_of(context)
     workspace_id = workspace_of(context, command)
     actor = actor_of(context, user_id, command)
     trigger_id = command.get("trigger_id")
@@ -188,7 +187,8 @@ def metrics_answer(*, context: BoltContext, workspace_id: str, period: str) -> d
 
     def load(session: Session) -> dict[str, Any]:
         window = metrics.period_for(period, now=now, tz=settings.timezone, which="last")
-        report = metrics.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone)
+        report = metrics.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
+                                 currency=settings.secreview_currency)
         return digest.render_metrics_ephemeral(report)
 
     return services.read(load)

@@ -1,4 +1,4 @@
-"""The one error boundary: domain errors become a sentence for the user; anything else is logged and answered politely."""
+"""The one error boundary: domain errors become a sentence for the user; anything else is logged and answered."""
 
 from __future__ import annotations
 

@@ -122,7 +122,7 @@ def test_the_lock_reaction_opens_a_review_once(world: World) -> None:
 
 
 def test_edit_updates_the_review_and_delete_is_logged(world: World) -> None:
-    ts, review = open_one(world)
+    ts, _review = open_one(world)
     edited = payloads.message_changed_event(world.team, ANNOUNCE, ts, "New project: Salesforce, go-live 2031-06-01",
                                             OWNER)
     world.sender.send_event(edited)
@@ -136,7 +136,7 @@ def test_edit_updates_the_review_and_delete_is_logged(world: World) -> None:
 
 
 def test_owner_fills_the_intake_and_the_card_shows_the_risk(world: World) -> None:
-    ts, review = open_one(world)
+    _ts, review = open_one(world)
     before = len(world.fake.calls("chat.update"))
     assert world.click(ActionId.START_INTAKE, review.key, user=OWNER, channel=ANNOUNCE).status == 200
     modal = world.fake.wait_for(lambda: world.fake.views(user=OWNER))[-1]
@@ -256,7 +256,7 @@ def test_hostile_text_reaches_nobody_as_a_ping_or_link(world: World) -> None:
 
 
 def test_a_5000_character_title_is_cut_not_refused(world: World) -> None:
-    ts, review = open_one(world, "New project: " + "very long name " * 350)
+    _ts, _review = open_one(world, "New project: " + "very long name " * 350)
     world.settle()
     with world.session() as session:
         failed = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "failed"))
