@@ -1,4 +1,7 @@
-"""The whole review flow through the real Bolt App over HTTP: what Slack receives and what the database holds."""
+"""The whole review flow through the real Bolt App over HTTP: what Slack receives and what the database holds.
+
+The core flows run twice (`any_world`): in-process, and against `secreview serve` as a real process.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +79,8 @@ def card_buttons(card: dict[str, Any]) -> list[str]:
     return [e["action_id"] for b in card.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
 
 
-def test_an_announcement_delivered_three_times_opens_one_review(world: World) -> None:
+def test_an_announcement_delivered_three_times_opens_one_review(any_world: World) -> None:
+    world = any_world
     ts, responses = world.announce(ANNOUNCEMENT, retries=2)
     assert [r.status for r in responses] == [200, 200, 200]
     world.fake.wait_for(lambda f: len(f.messages(SECURITY)) == 1)
@@ -135,7 +139,8 @@ def test_edit_updates_the_review_and_delete_is_logged(world: World) -> None:
     assert actions == ["announced", "announcement_edited", "announcement_deleted"]
 
 
-def test_owner_fills_the_intake_and_the_card_shows_the_risk(world: World) -> None:
+def test_owner_fills_the_intake_and_the_card_shows_the_risk(any_world: World) -> None:
+    world = any_world
     _ts, review = open_one(world)
     before = len(world.fake.calls("chat.update"))
     assert world.click(ActionId.START_INTAKE, review.key, user=OWNER, channel=ANNOUNCE).status == 200
@@ -176,7 +181,8 @@ def test_a_stranger_cannot_open_someone_elses_intake(world: World) -> None:
     assert world.fake.views(user=STRANGER) == []
 
 
-def test_reviewer_decides_with_conditions(world: World) -> None:
+def test_reviewer_decides_with_conditions(any_world: World) -> None:
+    world = any_world
     ts, review = open_one(world)
     assert "You took" in world.press(ActionId.TAKE, review.key, user=REVIEWER, message_ts=review.card_ts)
     world.click(ActionId.DECIDE, review.key, user=REVIEWER, message_ts=review.card_ts)
@@ -201,7 +207,8 @@ def test_reviewer_decides_with_conditions(world: World) -> None:
     assert dm and "Approved with conditions" in flatten_text(dm[-1])
 
 
-def test_non_reviewer_can_neither_open_nor_submit_a_decision(world: World) -> None:
+def test_non_reviewer_can_neither_open_nor_submit_a_decision(any_world: World) -> None:
+    world = any_world
     _, review = open_one(world)
     refusal = world.press(ActionId.DECIDE, review.key, user=STRANGER, message_ts=review.card_ts)
     assert "Only the security reviewers" in refusal
@@ -246,7 +253,8 @@ def test_not_a_project_and_fast_track_buttons(world: World) -> None:
     assert world.review(2).state == "announced"
 
 
-def test_hostile_text_reaches_nobody_as_a_ping_or_link(world: World) -> None:
+def test_hostile_text_reaches_nobody_as_a_ping_or_link(any_world: World) -> None:
+    world = any_world
     ts, _ = open_one(world, "New project <!channel> <!here> <@U0BOB> <http://evil.example|click here> & more")
     world.settle()
     for message in (world.fake.messages(SECURITY)[0], world.fake.thread(ANNOUNCE, ts)[-1]):

@@ -207,3 +207,26 @@ def running_world(database_url: str, **overrides: Any) -> Iterator[World]:
         thread.join(5)
         services.engine.dispose()
         fake.stop()
+
+
+@contextmanager
+def running_process_world(database_url: str, log_dir: Any = None, **overrides: Any) -> Iterator[World]:
+    """Like running_world, but secreview is a real `secreview serve` process (waitress, its own outbox worker)."""
+    from types import SimpleNamespace
+
+    from storage import db
+    from tests.support.processes import serve_process
+
+    fake = FakeSlack().start()
+    populate(fake)
+    settings = world_settings(fake, database_url, **overrides)
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    reader = SimpleNamespace(session_factory=db.make_session_factory(engine), settings=settings)
+    log_path = (log_dir / "serve.log") if log_dir is not None else None
+    try:
+        with serve_process(settings, extra_args=("--no-scheduler",), log_path=log_path) as process:
+            yield World(fake, reader, process["url"])  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+        fake.stop()
