@@ -276,12 +276,13 @@ def run_sandbox(*, port: int = 3000, db_file: Path | None = None, demo_data: boo
     """Runs the sandbox until Ctrl-C (or SIGTERM), printing the page's URL."""
     # The sandbox's terminal is for the person trying it: warnings only (waitress and the outbox are chatty).
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    click.echo("Starting the secreview sandbox (a pretend Slack on this machine; nothing leaves it)...")
+    # Ctrl-C while starting interrupts start(), which cleans up after itself; after that it stops cleanly.
+    sandbox = Sandbox(port=port, db_file=db_file, demo_data=demo_data).start()
     stopped = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stopped.set())
-    click.echo("Starting the secreview sandbox (a pretend Slack on this machine; nothing leaves it)...")
-    sandbox = Sandbox(port=port, db_file=db_file, demo_data=demo_data).start()
     try:
         temporary = "a temporary file, deleted on exit (--db FILE keeps one)"
         where = str(sandbox.database_path) if db_file else temporary

@@ -40,6 +40,11 @@ LONG_POLL_SECONDS = 25.0
 MAX_BODY = 256_000  # a modal's values or a message are far smaller
 MAX_TEXT = 4_000
 COMMAND = "/secreview"
+TYPED_TOKENS = re.compile(
+    r"(?P<url>https?://(?:(?!&[gl]t;)[^\s<>|])*[^\s<>|&.,;:!?)\]'\"])"
+    r"|(?<![\w@#/])@(?P<user>[a-zA-Z][\w.-]*[\w])"
+    r"|(?<![\w@#/&])#(?P<channel>[a-z0-9][a-z0-9_-]*)"
+)
 
 
 @dataclass(frozen=True)
@@ -275,15 +280,21 @@ class SandboxWeb:
         return {"ok": True, "ts": message["ts"]}
 
     def _as_typed(self, text: str) -> str:
-        # Slack's clients escape &, < and > and turn @handle into a mention before anything is sent.
+        # What Slack's clients send: &, < and > escaped; @handle, #channel and links turned into <…> tokens.
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         handles = {p.handle: p.id for p in self.directory.people}
+        channels = {c["name"]: c["id"] for c in self.fake.snapshot()["channels"] if c.get("name")}
 
-        def mention(match: re.Match[str]) -> str:
-            user_id = handles.get(match.group(1).lower())
-            return f"<@{user_id}>" if user_id else match.group(0)
+        def token(match: re.Match[str]) -> str:
+            if match.group("url"):
+                return f"<{match.group('url')}>"
+            if match.group("user"):
+                user_id = handles.get(match.group("user").lower())
+                return f"<@{user_id}>" if user_id else match.group(0)
+            name = match.group("channel").lower()
+            return f"<#{channels[name]}|{name}>" if name in channels else match.group(0)
 
-        return re.sub(r"(?<![\w@])@([a-zA-Z][\w.-]*)", mention, escaped)
+        return TYPED_TOKENS.sub(token, escaped)
 
     def command(self, user: Any, channel: Any, text: Any) -> dict[str, Any]:
         """A slash command: sent with a response_url and a trigger id, as Slack sends it."""
