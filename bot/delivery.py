@@ -6,6 +6,7 @@ import base64
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox, render
@@ -190,8 +191,17 @@ class OutboxWorker:
 
     def _deliver(self, row_id: int) -> str:
         with session_scope(self._session_factory, write=True) as session:
+            # Check that the claim is still ours and renew it in one statement: a batch whose lease ran out
+            # while earlier rows were slow must not send a row that another replica has taken over meanwhile.
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.state == "pending",
+                       OutboxMessage.claimed_by == self._instance_id)
+                .values(claimed_until=self._clock() + timedelta(seconds=CLAIM_SECONDS))
+                .execution_options(synchronize_session=False)
+            )
             row = session.get(OutboxMessage, row_id)
-            if row is None or row.state != "pending" or row.claimed_by != self._instance_id:
+            if renewed.rowcount != 1 or row is None:
                 return "skipped"
             method, payload = row.method, dict(row.payload)
             review = session.get(Review, row.review_id) if row.review_id else None
@@ -211,20 +221,37 @@ class OutboxWorker:
         except PermanentError as exc:
             self._fail(row_id, str(exc), workspace_id, purpose, payload.get("channel"))
             return "failed"
-        with session_scope(self._session_factory, write=True) as session:
-            row = session.get(OutboxMessage, row_id)
-            assert row is not None
-            row.state = "sent"
-            row.sent_at = self._clock()
-            row.attempts = attempts + 1
-            row.claimed_until = None
-            row.result_channel = result.get("channel")
-            row.result_ts = result.get("ts")
-            if purpose in ("card", "card_update") and method == "chat.postMessage" and row.review_id:
-                card = session.get(Review, row.review_id)
-                if card is not None:
-                    card.card_channel, card.card_ts = result.get("channel"), result.get("ts")
+        self._record_sent(row_id, result, method=method, purpose=purpose, attempts=attempts)
         return "sent"
+
+    def _record_sent(self, row_id: int, result: dict[str, Any], *, method: str, purpose: str, attempts: int) -> None:
+        # Slack has the message now; if this write were lost the row would be sent again once its lease ran
+        # out, so a database hiccup (SQLite busy, PostgreSQL restarting) is waited out within half the lease.
+        deadline = time.monotonic() + CLAIM_SECONDS / 2
+        delay = 0.2
+        while True:
+            try:
+                with session_scope(self._session_factory, write=True) as session:
+                    row = session.get(OutboxMessage, row_id)
+                    assert row is not None
+                    row.state = "sent"
+                    row.sent_at = self._clock()
+                    row.attempts = attempts + 1
+                    row.claimed_until = None
+                    row.result_channel = result.get("channel")
+                    row.result_ts = result.get("ts")
+                    if purpose in ("card", "card_update") and method == "chat.postMessage" and row.review_id:
+                        card = session.get(Review, row.review_id)
+                        if card is not None:
+                            card.card_channel, card.card_ts = result.get("channel"), result.get("ts")
+                return
+            except DBAPIError as exc:
+                transient = isinstance(exc, OperationalError) or exc.connection_invalidated
+                if not transient or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("outbox %s was delivered; recording it failed, retrying: %s", row_id, str(exc.orig)[:200])
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _retry(self, row_id: int, exc: TransientError, created_at: datetime, attempts: int) -> str:
         now = self._clock()
