@@ -175,6 +175,11 @@ class Settings(BaseSettings):
         return frozenset(i for i in self.secreview_reviewers if USERGROUP_ID.match(i))
 
     @property
+    def oauth_enabled(self) -> bool:
+        """Several workspaces install the app through OAuth (HTTP mode)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")

@@ -60,21 +60,70 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
     engine = db.make_engine(settings.database_url)
     db.ensure_schema(engine)
     factory = db.make_session_factory(engine)
-    client_for = single_workspace_clients(settings)
+    oauth_settings = None
+    if settings.oauth_enabled:
+        oauth_settings, installation_store = oauth(settings, engine)
+        client_for = installation_clients(settings, installation_store)
+        delivery_for = installation_clients(settings, installation_store, retries=False)
+    else:
+        client_for = single_workspace_clients(settings)
+        delivery_for = single_workspace_clients(settings, retries=False)
     worker = None
     if with_worker:
-        delivery_client = make_client(settings, retries=False)
-        worker = OutboxWorker(session_factory=factory, client_for=lambda _ws: delivery_client,
-                              instance_id=instance or instance_id(),
+        worker = OutboxWorker(session_factory=factory, client_for=delivery_for, instance_id=instance or instance_id(),
                               security_channel=settings.secreview_security_channel)
     return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
-                    rules=settings.intake_rules(), outbox_worker=worker)
+                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings)
 
 
-def single_workspace_clients(settings: Settings) -> Callable[[str], WebClient]:
+def single_workspace_clients(settings: Settings, *, retries: bool = True) -> Callable[[str], WebClient]:
     """One bot token: the same client for every workspace id."""
-    client = make_client(settings)
+    client = make_client(settings, retries=retries)
     return lambda _workspace_id: client
+
+
+def installation_clients(settings: Settings, store: Any, *, retries: bool = True,
+                         ttl_seconds: float = 300.0) -> Callable[[str], WebClient]:
+    """Several workspaces: each workspace's own bot token from the installation store, cached briefly."""
+    cache: dict[str, tuple[float, WebClient]] = {}
+    lock = threading.Lock()
+
+    def client_for(workspace_id: str) -> WebClient:
+        now = time.monotonic()
+        with lock:
+            cached = cache.get(workspace_id)
+            if cached and now - cached[0] < ttl_seconds:
+                return cached[1]
+        bot = store.find_bot(enterprise_id=None, team_id=workspace_id)
+        if bot is None or not bot.bot_token:
+            # Uninstalled (or never installed): Slack answers not_authed, which the outbox records as final.
+            log.warning("no installation for workspace %s", workspace_id)
+            return WebClient(token=None, base_url=settings.slack_api_url, timeout=10)
+        client = make_client(settings, bot.bot_token, retries=retries)
+        with lock:
+            cache[workspace_id] = (now, client)
+        return client
+
+    return client_for
+
+
+def oauth(settings: Settings, engine: Any) -> tuple[Any, Any]:
+    """Bolt's OAuth settings on secreview's database: /slack/install and /slack/oauth_redirect."""
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    from bot.manifest import build_manifest
+
+    installation_store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    state_store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine)
+    scopes = build_manifest()["oauth_config"]["scopes"]["bot"]
+    oauth_settings = OAuthSettings(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, scopes=scopes,
+        installation_store=installation_store, state_store=state_store,
+        install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect",
+    )
+    return oauth_settings, installation_store
 
 
 def drain_outbox(settings: Settings, factory: sessionmaker[Session], timeout: float = 30.0) -> None:

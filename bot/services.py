@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -37,6 +37,8 @@ class Services:
     detector: intake.Detector | None = None
     roles: RoleResolver | None = None
     outbox_worker: OutboxWorker | None = None
+    # Bolt's OAuthSettings when several workspaces install the app (SLACK_CLIENT_ID/SECRET set).
+    oauth_settings: Any = None
 
     def __post_init__(self) -> None:
         if self.detector is None:

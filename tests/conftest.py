@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import db
 from storage.models import Base
+from storage.oauth_tables import oauth_metadata
 
 TEST_DATABASE_URL = os.environ.get("SECREVIEW_TEST_DATABASE_URL", "")
 
@@ -57,7 +58,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if is_postgres():
         url = request.getfixturevalue("_pg_schema_url")
         engine = db.make_engine(url)
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = [*Base.metadata.sorted_tables, *oauth_metadata().sorted_tables]
+        names = ", ".join(f'"{t.name}"' for t in tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         engine.dispose()

@@ -3,6 +3,7 @@
 from alembic import context
 
 from storage.models import Base
+from storage.oauth_tables import is_secreview_object
 
 engine = context.config.attributes["engine"]
 
@@ -13,6 +14,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=is_secreview_object,
     )
     with context.begin_transaction():
         context.run_migrations()
