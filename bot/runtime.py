@@ -218,7 +218,14 @@ class HttpApp:
             if length < 0 or length > MAX_REQUEST_BYTES:
                 return self._plain(start_response, "413 Payload Too Large", "request too large\n")
             started = time.perf_counter()
-            result = self._slack(environ, start_response)
+            try:
+                result = self._slack(environ, start_response)
+            except Exception:
+                # Bolt parses the body before its own error handler is in play: a malformed payload (broken
+                # JSON in `payload=`, a body that is not UTF-8) is answered 400 here, never a 5xx.
+                log.warning("malformed Slack request refused (%s bytes, %s)", length, environ.get("CONTENT_TYPE"),
+                            exc_info=True)
+                return self._plain(start_response, "400 Bad Request", "malformed request\n")
             self._telemetry.observe_request(time.perf_counter() - started)
             return result  # type: ignore[no-any-return]
         if path.startswith("/slack/"):

@@ -1,0 +1,68 @@
+"""Operating `secreview serve`: health, readiness, Prometheus metrics, JSON logs, graceful shutdown, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sandbox import payloads
+from sandbox.fake_slack import FakeSlack
+from sandbox.slack_sender import SlackSender
+from tests.support.processes import serve_process
+from tests.support.world import ANNOUNCE, OWNER, SECURITY, SIGNING_SECRET, populate, world_settings
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.slow
+def test_serve_operations(database_url: str, tmp_path: Path) -> None:
+    fake = FakeSlack().start()
+    populate(fake)
+    settings = world_settings(fake, database_url, secreview_log_format="json")
+    log = tmp_path / "serve.log"
+    try:
+        with serve_process(settings, extra_args=("--no-scheduler",), log_path=log) as proc:
+            url, process = proc["url"], proc["process"]
+            assert get(f"{url}/healthz") == (200, "ok\n")
+            assert get(f"{url}/readyz") == (200, "ready\n")
+            sender = SlackSender(f"{url}/slack/events", SIGNING_SECRET)
+            message = fake.add_message(ANNOUNCE, OWNER, "New project: data lake on AWS")
+            sender.send_event(payloads.message_event(fake.team_id, ANNOUNCE, OWNER, message["text"],
+                                                     ts=message["ts"]))
+            fake.wait_for(lambda f: f.messages(SECURITY), timeout=15)
+
+            # Bad input: wrong signature, stale timestamp, garbage, unknown action: never a 5xx.
+            assert sender.send_raw(b"{}", "application/json", signature="v0=bad").status == 401
+            assert sender.send_raw(b"{}", "application/json", timestamp=1).status == 401
+            assert sender.send_raw(b"payload=%7Bnot-json", "application/x-www-form-urlencoded").status < 500
+            assert sender.send_raw(b"\xff\xfe garbage", "application/json").status < 500
+            unknown = payloads.block_actions(fake.team_id, OWNER, "no-such-action", "x", channel=ANNOUNCE)
+            assert sender.send_interaction(unknown).status == 200
+            too_big = b"x" * 2_000_000
+            assert sender.send_raw(too_big, "application/json").status == 413
+            assert get(f"{url}/healthz")[0] == 200  # still healthy
+
+            code, metrics = get(f"{url}/metrics")
+            assert code == 200
+            assert "secreview_slack_requests_total" in metrics and 'secreview_reviews{state="announced"} 1.0' in metrics
+            assert "secreview_outbox_backlog" in metrics and "secreview_slow_acks_total" in metrics
+
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(15) == 0  # graceful: in-flight work finished, scheduler and outbox stopped
+        lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+        records = [json.loads(line) for line in lines]
+        assert records and all({"ts", "level", "logger", "message"} <= set(r) for r in records)
+        assert any("stopped" in r["message"] for r in records)
+    finally:
+        fake.stop()
