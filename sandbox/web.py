@@ -446,8 +446,9 @@ class SandboxWeb:
         self._bump()
 
     def _close_all(self, user: str) -> None:
+        opened = [v["id"] for v in self.fake.views(user=user)]  # read before taking our lock: one lock at a time
         with self._changed:
-            self._closed_views.update(v["id"] for v in self.fake.views(user=user))
+            self._closed_views.update(opened)
         self._bump()
 
     @staticmethod

@@ -33,7 +33,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def browser() -> Iterator[Any]:
     """Headless Chromium (Debian's package, not Playwright's download); skipped where it is not installed."""
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (CI installs it)")
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (CI installs it)"
+        if os.environ.get("REQUIRE_BROWSER"):  # CI sets it, so a missing browser fails instead of passing quietly
+            pytest.fail(reason)
+        pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extras)")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -229,3 +229,22 @@ def test_typed_markup_is_shown_as_text_and_mrkdwn_is_formatted(page: Any, sandbo
     expect(message.locator("strong")).to_have_text("bold")
     expect(message.locator("code")).to_have_text("code")
     expect(message.locator(".mention")).to_have_text(["@Bob Brown", "#projects"])
+
+
+def test_the_page_answers_only_its_own_origin_and_json(sandbox: Sandbox) -> None:
+    import urllib.error
+    import urllib.request
+
+    def post(headers: dict[str, str], body: bytes = b"{}") -> int:
+        request = urllib.request.Request(f"{sandbox.url}/api/digest", data=body, headers=headers, method="POST")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=5) as reply:
+                return int(reply.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    # Another site's name pointed at 127.0.0.1 (DNS rebinding), and a cross-site form post: both refused.
+    assert post({"Content-Type": "application/json", "Host": "evil.example:80"}) == 403
+    assert post({"Content-Type": "application/x-www-form-urlencoded"}, b"user=UCISO0001") == 415
+    assert post({"Content-Type": "application/json"}, b'{"user": "UNOBODY1"}') == 400
