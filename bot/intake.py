@@ -1,0 +1,1541 @@
+"""Announcement detection, intake pre-fill, risk scoring and regulation derivation: pure functions, no I/O."""
+
+import calendar
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
+from typing import NamedTuple
+
+# ---------------------------------------------------------------------------------------------------------
+# Answer vocabulary and reason codes
+# ---------------------------------------------------------------------------------------------------------
+
+SENSITIVE_KINDS: tuple[str, ...] = ("personal", "payment_card", "health", "credentials")
+ANSWER_FLAGS: tuple[str, ...] = ("uses_ai", "changes_auth")
+TIERS: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+ANSWER_CHOICES: dict[str, tuple[str, ...]] = {
+    "data_classification": ("public", "internal", "confidential", "restricted"),
+    # "none" is an option in the modal so that an owner states it explicitly; it parses to an empty set.
+    "sensitive_data": (*SENSITIVE_KINDS, "none"),
+    "exposure": ("internal", "partners", "internet"),
+    "hosting": ("on_prem", "own_cloud", "saas"),
+    "uses_ai": ("yes", "no"),
+    "changes_auth": ("yes", "no"),
+}
+
+# Every reason code score_risk() can emit; templates/risk_reasons.toml has one label per code.
+# Codes with 0 default points exist so that a deployment can weight them without a code change.
+REASON_CODES: tuple[str, ...] = (
+    "classification_public",
+    "classification_internal",
+    "classification_confidential",
+    "classification_restricted",
+    "sensitive_personal",
+    "sensitive_payment_card",
+    "sensitive_health",
+    "sensitive_credentials",
+    "exposure_internal",
+    "exposure_partners",
+    "exposure_internet",
+    "hosting_on_prem",
+    "hosting_own_cloud",
+    "hosting_saas",
+    "uses_ai",
+    "changes_auth",
+    "third_parties",
+)
+
+TITLE_MAX = 150
+THIRD_PARTIES_MAX = 3000  # Slack's limit for a plain_text_input, so a longer value cannot come from the modal
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegulationRule:
+    """A regulation and the answers or words that bring a project under it (any one condition suffices)."""
+
+    regulation: str
+    when_sensitive: frozenset[str] = frozenset()
+    keywords: tuple[str, ...] = ()
+    # Yes/no answers ("uses_ai", "changes_auth") that bring a project under the regulation on their own.
+    when_flags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """The configurable lists and weights behind detection, tagging and scoring."""
+
+    phrases: tuple[str, ...]
+    tags: dict[str, tuple[str, ...]]
+    vendors: tuple[str, ...]
+    risk_weights: dict[str, int]
+    tier_thresholds: dict[str, int]
+    regulation_rules: tuple[RegulationRule, ...]
+    # Other spellings of a vendor ("amazon web services" -> "AWS"), so a vendor is counted once by one name.
+    vendor_aliases: dict[str, str] = field(default_factory=dict)
+
+
+DEFAULT_RULES = IntakeRules(
+    phrases=(
+        "new project",
+        "kick-off",
+        "kickoff",
+        "kicking off",
+        "we are launching",
+        "we're launching",
+        "go-live",
+        "go live",
+        "golive",
+        "going live",
+        "rollout",
+        "roll out",
+        "rolling out",
+        "pilot",
+        "onboarding a new vendor",
+        "proof of concept",
+        "poc",
+    ),
+    tags={
+        "ai": (
+            "ai", "artificial intelligence", "machine learning", "ml model", "ml models", "llm", "llms",
+            "large language model", "large language models", "genai", "gen ai", "generative ai", "chatgpt",
+            "gpt", "copilot", "openai", "chatbot", "chatbots", "neural network", "computer vision", "nlp",
+        ),
+        "api": ("api", "apis", "rest api", "graphql", "webhook", "webhooks", "api gateway", "open banking"),
+        "blockchain": (
+            "blockchain", "web3", "cryptocurrency", "crypto wallet", "stablecoin", "smart contract",
+            "smart contracts", "nft", "nfts", "bitcoin", "ethereum", "dlt",
+        ),
+        "cloud": (
+            "cloud", "aws", "amazon web services", "azure", "gcp", "google cloud", "kubernetes", "k8s",
+            "serverless", "s3", "ec2", "terraform", "iaas", "paas", "multi-cloud",
+        ),
+        "data-platform": (
+            "data lake", "data warehouse", "lakehouse", "snowflake", "databricks", "bigquery", "redshift",
+            "etl", "data platform", "data pipeline", "data pipelines", "power bi", "tableau", "dbt",
+        ),
+        "identity": (
+            "sso", "single sign-on", "mfa", "2fa", "multi-factor", "okta", "entra id", "azure ad",
+            "active directory", "iam", "identity provider", "idp", "saml", "oauth", "oidc", "openid connect",
+            "passwordless", "privileged access", "pam", "scim",
+        ),
+        "iot": (
+            "iot", "internet of things", "sensor", "sensors", "smart device", "smart devices",
+            "connected devices", "edge devices", "firmware", "wearable", "wearables",
+        ),
+        "mobile": (
+            "mobile", "mobile app", "mobile apps", "ios", "android", "iphone", "ipad", "app store",
+            "play store", "smartphone", "smartphones", "tablet", "tablets",
+        ),
+        "ot": (
+            "operational technology", "ot network", "ot security", "scada", "plc", "plcs", "ics",
+            "industrial control", "hmi",
+        ),
+        "payments": (
+            "payment", "payments", "checkout", "credit card", "credit cards", "card payments", "stripe",
+            "adyen", "paypal", "point of sale", "pos terminal", "apple pay", "google pay", "klarna", "sepa",
+            "billing",
+        ),
+        "saas": (
+            "saas", "software as a service", "salesforce", "workday", "servicenow", "hubspot", "zendesk",
+            "microsoft 365", "office 365", "m365", "google workspace", "docusign", "dropbox", "miro",
+        ),
+    },
+    vendors=(
+        "Salesforce", "Workday", "ServiceNow", "SAP", "Oracle", "Microsoft", "Microsoft 365", "OpenAI",
+        "Anthropic", "Google", "Google Cloud", "Google Workspace", "AWS", "Azure", "Snowflake", "Databricks",
+        "Okta", "Atlassian", "GitHub", "GitLab", "Zoom", "Stripe", "Adyen", "PayPal", "HubSpot", "Zendesk",
+        "Twilio", "Datadog", "Splunk", "CrowdStrike", "Cloudflare", "Dropbox", "DocuSign", "Adobe", "Miro",
+    ),
+    vendor_aliases={
+        "amazon web services": "AWS",
+        "microsoft azure": "Azure",
+        "gcp": "Google Cloud",
+        "office 365": "Microsoft 365",
+        "o365": "Microsoft 365",
+        "m365": "Microsoft 365",
+        "chatgpt": "OpenAI",
+        "sfdc": "Salesforce",
+    },
+    risk_weights={
+        "classification_public": 0,
+        "classification_internal": 0,
+        "classification_confidential": 2,
+        "classification_restricted": 4,
+        "sensitive_personal": 3,
+        "sensitive_payment_card": 4,
+        "sensitive_health": 4,
+        "sensitive_credentials": 3,
+        "exposure_internal": 0,
+        "exposure_partners": 1,
+        "exposure_internet": 2,
+        "hosting_on_prem": 0,
+        "hosting_own_cloud": 1,
+        "hosting_saas": 2,
+        "uses_ai": 2,
+        "changes_auth": 3,
+        "third_parties": 1,
+    },
+    # With the weights above: an internal tool on our own infrastructure stays low (fast track); a SaaS
+    # with personal data is high; cards or health data on the internet with an auth change are critical.
+    tier_thresholds={"low": 0, "medium": 4, "high": 8, "critical": 14},
+    regulation_rules=(
+        RegulationRule(
+            "GDPR",
+            when_sensitive=frozenset({"personal"}),
+            keywords=("gdpr", "personal data", "pii", "data subject", "data subjects", "dpia"),
+        ),
+        RegulationRule(
+            "PCI DSS",
+            when_sensitive=frozenset({"payment_card"}),
+            keywords=("pci", "pci dss", "cardholder data", "credit card", "credit cards", "card data"),
+        ),
+        RegulationRule(
+            "HIPAA",
+            when_sensitive=frozenset({"health"}),
+            keywords=(
+                "hipaa", "phi", "protected health information", "patient data", "patient records",
+                "medical records", "ehr", "electronic health records",
+            ),
+        ),
+        RegulationRule(
+            "SOX",
+            keywords=(
+                "sox", "sarbanes-oxley", "financial reporting", "general ledger", "financial close",
+                "revenue recognition", "icfr",
+            ),
+        ),
+        RegulationRule(
+            "NIS2",
+            # Not bare "energy": "energy drinks" and "energy efficiency" are not critical infrastructure.
+            keywords=(
+                "nis2", "nis 2", "critical infrastructure", "operational technology", "ot network", "scada",
+                "industrial control", "energy sector", "energy supply", "power grid", "smart grid",
+                "water supply", "essential entity",
+            ),
+        ),
+        RegulationRule(
+            "DORA",
+            # Not bare "bank" ("bank holiday") nor "dora" (a first name).
+            keywords=(
+                "digital operational resilience", "banking", "core banking", "trading platform",
+                "trading system", "payment service", "payment services", "ict third party", "ict risk",
+                "credit institution", "investment firm",
+            ),
+        ),
+        RegulationRule(
+            "EU AI Act",
+            # Every AI system has at least the Act's literacy and transparency duties; the keywords name
+            # the high-risk uses that matter even when the owner has not answered the questionnaire yet.
+            when_flags=frozenset({"uses_ai"}),
+            keywords=(
+                "ai act", "facial recognition", "biometric identification", "emotion recognition",
+                "credit scoring", "cv screening",
+            ),
+        ),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text preparation shared by detection and pre-fill
+#
+# A message is cut into words: runs of letters and digits, lower-cased. Everything else (spaces,
+# punctuation, hyphens, apostrophes, underscores) only separates words, so "Kick-off", "kick off" and
+# "KICK OFF!" are the same two words, "we're" is "we re", and "pilot" never matches inside "autopilot".
+# Configured phrases are cut the same way, so a phrase matches exactly when its words follow each other.
+# There is no stemming: "pilots" and "piloting" do not match "pilot" ("I'm piloting the drone" is not an
+# announcement); a deployment that wants plurals lists them.
+# ---------------------------------------------------------------------------------------------------------
+
+# Slack wraps mentions, channels and links in <...>; a label after "|" is what the reader sees.
+_SLACK_TAG_RE = re.compile(r"<([^<>|\n]*)(?:\|([^<>\n]*))?>")
+# An emoji code has at least one letter, so times such as 10:30:45 survive.
+_EMOJI_RE = re.compile(r":[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:")
+# ASCII text is split with bytes.translate + split (C speed); other text with the equivalent regex.
+_ASCII_SEPARATORS = bytes(b if chr(b).isalnum() else 32 for b in range(256))
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _unescape(text: str) -> str:
+    """Undoes Slack's escaping of &, < and > (it escapes nothing else)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _tag_for_detection(m: re.Match[str]) -> str:
+    """Keeps only what a reader sees as words: link labels and dates, not IDs, URLs or channel names."""
+    target, label = m.group(1), m.group(2)
+    if target.startswith(("@", "#")):
+        return " "
+    if target.startswith("!"):
+        return f" {label} " if label and target.startswith("!date") else " "
+    return f" {label} " if label else " "
+
+
+def _tag_for_title(m: re.Match[str]) -> str:
+    """Renders a Slack tag the way Slack shows it, minus bare user and channel IDs."""
+    target, label = m.group(1), m.group(2)
+    if target.startswith("@"):
+        return f"@{label}" if label else ""
+    if target.startswith("#"):
+        return f"#{label}" if label else ""
+    if target.startswith("!"):
+        return label if label and target.startswith(("!date", "!subteam")) else ""
+    return label if label else target.removeprefix("mailto:")
+
+
+def _clean_for_detection(text: str) -> str:
+    """Lower-case text without Slack markup, for word and date matching."""
+    # Each step runs only when its trigger character is there: most messages need none of them.
+    if "<" in text:
+        text = _SLACK_TAG_RE.sub(_tag_for_detection, text)
+    if "&" in text:
+        text = _unescape(text)
+    text = text.lower()
+    if ":" in text:
+        text = _EMOJI_RE.sub(" ", text)  # ":cloud:" is weather, not a technology
+    return text
+
+
+def _words(lowered: str) -> list[str]:
+    """The words of cleaned text (see above)."""
+    if lowered.isascii():
+        return lowered.encode().translate(_ASCII_SEPARATORS).decode().split()
+    return _WORD_RE.findall(lowered)
+
+
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    """The words of a configured phrase, cut exactly like a message."""
+    return tuple(_words(_clean_for_detection(phrase)))
+
+
+def _positions(words: list[str], wanted: Iterable[str]) -> list[int]:
+    """Sorted positions of the wanted words (list.count and list.index run in C)."""
+    found: list[int] = []
+    for word in wanted:
+        i = -1
+        for _ in range(words.count(word)):
+            i = words.index(word, i + 1)
+            found.append(i)
+    found.sort()
+    return found
+
+
+# A match: (first word, word after, the values of the phrase).
+_Span = tuple[int, int, tuple[str, ...]]
+# Phrases are looked up by their most distinctive word, so that "we are launching" costs nothing in a
+# message that says "we" but not "launching".
+_COMMON_WORDS = frozenset(
+    {"a", "an", "the", "of", "in", "on", "to", "for", "and", "or", "we", "are", "is", "re", "s", "new", "go",
+     "out", "off", "up", "by", "with", "our", "as", "at", "it", "data", "service", "services", "system"}
+)
+
+
+# A phrase under its key word: (offset of the key word, words, kind, values, check for multi-word phrases).
+_Entry = tuple[int, list[str], int, tuple[str, ...], re.Pattern[str] | None]
+
+
+def _joined_phrase(words: tuple[str, ...]) -> re.Pattern[str]:
+    """The words of a phrase in one sentence: "go-live" and "go live" but not "Let's go. Live demo"."""
+    gap = r"(?:[^\w.!?;\n]|_|[.!?;](?!\s))+"
+    # The first word comes first, so that the engine can search for it as a literal; the look-behind
+    # after it checks that it starts a word.
+    first = re.escape(words[0]) + rf"(?<![^\W_].{{{len(words[0])}}})"
+    return re.compile(first + gap + gap.join(map(re.escape, words[1:])) + r"(?![^\W_])")
+
+
+class _PhraseMatcher:
+    """Finds phrases of several kinds in a word list: whole words, longest match first, no stemming."""
+
+    __slots__ = ("_by_key", "_keys", "_kinds", "_nothing", "_once")
+
+    def __init__(self, *kinds: Iterable[tuple[str, str]]) -> None:
+        """Each argument is one kind of phrase, as (phrase, value) pairs; a phrase may have several values."""
+        self._kinds = len(kinds)
+        by_key: dict[str, list[_Entry]] = {}
+        inner: set[tuple[str, int]] = set()
+        for kind, entries in enumerate(kinds):
+            grouped: dict[tuple[str, ...], list[str]] = {}
+            for phrase, value in entries:
+                words = _phrase_words(phrase)
+                if words and value not in grouped.setdefault(words, []):
+                    grouped[words].append(value)
+            for words, values in grouped.items():
+                offset = max(range(len(words)), key=lambda i: (words[i] not in _COMMON_WORDS, len(words[i])))
+                joined = None
+                if len(words) > 1:
+                    joined = _joined_phrase(words)
+                    inner.update((word, kind) for word in words)
+                entry = (offset, list(words), kind, tuple(values), joined)
+                by_key.setdefault(words[offset], []).append(entry)
+        self._by_key = by_key
+        self._keys = frozenset(by_key)
+        self._nothing: tuple[tuple[_Span, ...], ...] = ((),) * len(kinds)
+        # Key words that only stand for one-word phrases, and that no longer phrase of the same kind
+        # contains: the first occurrence says all there is to say, and cannot overlap another match.
+        self._once = frozenset(
+            key for key, entries in by_key.items()
+            if all(len(e[1]) == 1 and (key, e[2]) not in inner for e in entries)
+        )
+
+    def spans(
+        self, lowered: str, words: list[str], word_set: frozenset[str], *, every: bool = False
+    ) -> Sequence[Sequence[_Span]]:
+        """Per kind, the occurrences in text order, not overlapping; without every, a word's first only."""
+        hits = self._keys.intersection(word_set)
+        if not hits:  # the common case for a chatty channel: nothing more to do
+            return self._nothing
+        by_key, once = self._by_key, self._once
+        matches: list[tuple[int, int, int, tuple[str, ...]]] = []
+        longer = False
+        for word in hits:
+            entries = by_key[word]
+            if not every and word in once:
+                i = words.index(word)
+                for entry in entries:
+                    matches.append((i, -1, entry[2], entry[3]))
+                continue
+            i = -1
+            for _ in range(words.count(word)):
+                i = words.index(word, i + 1)
+                for offset, phrase, kind, values, joined in entries:
+                    if joined is None:
+                        matches.append((i, -1, kind, values))
+                        continue
+                    start, k = i - offset, len(phrase)
+                    if start >= 0 and words[start : start + k] == phrase and joined.search(lowered):
+                        matches.append((start, -k, kind, values))
+                        longer = True
+        if len(matches) > 1:
+            matches.sort()
+        found: list[list[_Span]] = [[] for _ in range(self._kinds)]
+        if not longer:  # one-word phrases cannot overlap each other
+            for start, _, kind, values in matches:
+                found[kind].append((start, start + 1, values))
+            return found
+        free = [0] * self._kinds
+        for start, neg_k, kind, values in matches:
+            if start >= free[kind]:
+                found[kind].append((start, start - neg_k, values))
+                free[kind] = start - neg_k
+        return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates
+#
+# Decisions, so that a go-live date means the same to everyone:
+# - Numeric dates are day first, as written in Europe (15/01/2027, 15.01.2027, 15-01-2027); one that
+#   cannot be day first (01/15/2027) is read month first, since it is then unambiguous. Two-digit years
+#   only with slashes (15/01/27), so a version such as 1.2.27 is not a date; four-digit years 1900-2199.
+# - A day without a year (15 Jan, January 15) is its next occurrence, today included.
+# - A period (Q2, H2, "in March", "early May") stands for its earliest day that is not past: its first day,
+#   or today once it has begun, because a security review must be done by the start of the window the
+#   owner named. A period without a year is the next one that has not ended. "end of March", "end of Q2"
+#   and "by the end of the year" are the period's last day.
+# - "next week" is Monday of next week, "next month" the first of next month, "next Friday" the coming
+#   Friday (never today), "on Friday" the next Friday (today included); "in 3 weeks", "in two months" and
+#   "in 10 business days" count from today.
+# - Past dates are ignored, and so are impossible ones (2027-02-30), never an error.
+# - Of several dates, the one nearest a go-live word ("go-live", "launch", "release", "rollout", "due",
+#   ...) in the same sentence wins, preferably one after the word. Without one, the first date that is
+#   not the date of a meeting ("kick-off next Monday") is taken, else none.
+#
+# Numeric dates are found with a regex that starts with a digit, so the regex engine skips straight to
+# digits; everything else works on the words. One large regex over the whole text was ten times too slow
+# for the throughput target, because Python's engine tries every alternative at every character.
+# ---------------------------------------------------------------------------------------------------------
+
+_MONTH_WORDS: dict[str, int] = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+_WEEKDAY_WORDS: dict[str, int] = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+}
+_UNIT_WORDS: dict[str, str] = {
+    "day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
+    "year": "year", "years": "year",
+}
+_PERIOD_WORDS: dict[str, tuple[str, int]] = {
+    "q1": ("q", 1), "q2": ("q", 2), "q3": ("q", 3), "q4": ("q", 4), "h1": ("h", 1), "h2": ("h", 2),
+}
+_COUNT_WORDS: dict[str, int] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+# Parts of a month: "start of" and "beginning of" are the same as "early".
+_MONTH_PARTS: dict[str, tuple[int, int]] = {
+    "early": (1, 10), "start": (1, 10), "beginning": (1, 10), "mid": (11, 20), "late": (21, 31),
+}
+# Every date expression holds one of these words or a number; a message with neither names no date.
+_DATE_WORDS = frozenset(
+    {*_MONTH_WORDS, *_WEEKDAY_WORDS, *_UNIT_WORDS, *_PERIOD_WORDS, "today", "tonight", "tomorrow",
+     "eoy", "eom", "eoq", "quarter"}
+)
+_DIGITS = frozenset("0123456789")
+# Numeric dates are looked for only when a year (or a slash, for 15/01/27) is there at all.
+_YEAR_WORDS = frozenset(str(year) for year in range(1900, 2200))
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
+# Every word date holds a date word, or is "end of 2027", so parsing starts only near these anchors: at
+# most this many words before them ("the beginning of the March", "within the next couple of weeks").
+_LOOKBACK: dict[str, int] = {
+    **dict.fromkeys(_MONTH_WORDS, 4),
+    **dict.fromkeys(_WEEKDAY_WORDS, 2),
+    **dict.fromkeys(_UNIT_WORDS, 5),
+    **dict.fromkeys(_PERIOD_WORDS, 3),
+    "quarter": 4,
+}
+_DATE_ANCHORS = _DATE_WORDS | {"end"}
+
+# 2027-01-15 (also with / or . and a time after it), 15/01/2027, 15.01.2027, 15-01-2027, 15/01/27. The
+# first digit comes first so that the engine can skip to digits; the look-behind after it checks that the
+# number does not continue a word, a version number or another date.
+_NUMERIC_DATE_RE = re.compile(
+    r"[0-9](?<![\w./-][0-9])"
+    r"(?:(?P<ymd>[0-9]{3}(?P<s1>[-/.])[0-9]{1,2}(?P=s1)[0-9]{1,2})"
+    r"|(?P<dmy>[0-9]?(?P<s2>[-/.])[0-9]{1,2}(?P=s2)[0-9]{4})"
+    r"|(?P<dmy2>[0-9]?/[0-9]{1,2}/[0-9]{2}))"
+    r"(?![0-9]|[./-][0-9])"
+)
+_NUMBERS_RE = re.compile(r"[0-9]+")
+# A sentence ends at . ! ? ; before white space, and at a line break; the charset comes first for speed.
+_SENTENCE_END_SPLIT = re.compile(r"[.!?;\n](?:(?<=\n)|(?=\s))").split
+
+_GO_LIVE_WINDOW = 12  # words between a go-live word and its date: "go-live is planned for the 15th of May"
+_EVENT_WINDOW = 8
+_GO_LIVE_WORDS = (
+    "go live", "golive", "goes live", "going live", "went live", "live on", "live date", "live by",
+    "live from", "launch", "launches", "launched", "launching", "release", "releases", "released",
+    "releasing", "rollout", "rollouts", "roll out", "rolls out", "rolling out", "cutover", "cut over", "due",
+    "deadline", "target date", "in production",
+)
+# Dates next to these words are when people meet, not when the project goes live.
+_EVENT_WORDS = (
+    "kick off", "kickoff", "kickoffs", "kicking off", "meeting", "meetings", "meet", "workshop", "call",
+    "demo", "session", "sync", "webinar", "town hall", "townhall", "standup", "stand up", "retro", "offsite",
+    "training", "lunch", "brainstorm", "presentation",
+)
+_DATE_CONTEXT = _PhraseMatcher(((w, w) for w in _GO_LIVE_WORDS), ((w, w) for w in _EVENT_WORDS))
+
+# A parser gets the words, the index where an expression may start and today; it returns the index after
+# the expression and the date it names (None when impossible, such as 30 February), or None if no match.
+# The words are padded with "" beyond the longest look-ahead ("within the next a couple of business days").
+_PADDING = [""] * 12
+_Parsed = tuple[int, date | None] | None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    """A date, or None for an impossible one such as 30 February."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_end(year: int, month: int) -> date:
+    """The last day of a month."""
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(d: date, months: int) -> date:
+    """The same day n months later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    year, month0 = divmod(d.month - 1 + months, 12)
+    year += d.year
+    return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def _add_business_days(d: date, days: int) -> date:
+    """Counts only Monday to Friday."""
+    weeks, rest = divmod(days, 5)
+    d += timedelta(weeks=weeks)
+    while rest:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            rest -= 1
+    return d
+
+
+def _upcoming(span: Callable[[int], tuple[date, date]], year: int | None, today: date) -> date | None:
+    """The earliest not-past day of a period; without a year, of the next such period that has not ended."""
+    for y in (year,) if year is not None else (today.year, today.year + 1):
+        start, end = span(y)
+        if end >= today:
+            return max(start, today)
+    return None
+
+
+def _day_month(day: int, month: int, year: int | None, today: date) -> date | None:
+    """An explicit day: as written with a year, else its next occurrence (29 Feb waits for a leap year)."""
+    if year is not None:
+        return _safe_date(year, month, day)
+    for y in range(today.year, today.year + 9):
+        d = _safe_date(y, month, day)
+        if d is not None and d >= today:
+            return d
+    return None
+
+
+def _quarter_span(q: int) -> Callable[[int], tuple[date, date]]:
+    """First and last day of quarter q, per year."""
+    return lambda y: (date(y, 3 * q - 2, 1), _month_end(y, 3 * q))
+
+
+def _half_span(h: int) -> Callable[[int], tuple[date, date]]:
+    """First and last day of half-year h, per year."""
+    return lambda y: (date(y, 6 * h - 5, 1), _month_end(y, 6 * h))
+
+
+def _month_span(month: int, first: int, last: int) -> Callable[[int], tuple[date, date]]:
+    """Days first..last of a month (last is clamped to the month's length), per year."""
+
+    def span(y: int) -> tuple[date, date]:
+        end = _month_end(y, month)
+        return date(y, month, first), end.replace(day=min(last, end.day))
+
+    return span
+
+
+def _quarter_start(d: date) -> date:
+    """The first day of d's quarter."""
+    return date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
+
+
+def _shift(today: date, n: int, unit: str, business: bool) -> date:
+    """today + n units ("in 3 weeks")."""
+    if unit == "day":
+        return _add_business_days(today, n) if business else today + timedelta(days=n)
+    if unit == "week":
+        return today + timedelta(weeks=n)
+    return _add_months(today, n if unit == "month" else 12 * n)
+
+
+def _end_of(unit: str, rel: str, year: int | None, today: date) -> date | None:
+    """The last day of the named period ("end of March" is 31 March)."""
+    ahead = 1 if rel == "next" else 0
+    if unit == "week":
+        return max(today + timedelta(days=4 - today.weekday() + 7 * ahead), today)  # Friday
+    if unit == "month":
+        first = _add_months(today.replace(day=1), ahead)
+        return _month_end(first.year, first.month)
+    if unit == "quarter":
+        first = _add_months(_quarter_start(today), 3 * ahead)
+        return _month_end(first.year, first.month + 2)
+    if unit == "year":
+        return date(today.year + ahead, 12, 31)
+    if unit in _PERIOD_WORDS:
+        kind, n = _PERIOD_WORDS[unit]
+        month = 3 * n if kind == "q" else 6 * n
+    else:
+        month = _MONTH_WORDS[unit]
+    if year is not None:
+        return _month_end(year, month)
+    end = _month_end(today.year, month)
+    return end if end >= today else _month_end(today.year + 1, month)
+
+
+def _numeric_date(m: re.Match[str]) -> date | None:
+    """The date of a _NUMERIC_DATE_RE match."""
+    a, b, c = (int(n) for n in _NUMBERS_RE.findall(m.group(), 0)[:3])
+    if m.lastgroup == "ymd":
+        return _safe_date(a, b, c)
+    year = c if m.lastgroup == "dmy" else 2000 + c
+    # Day first; a date that cannot be day first (01/15/2027) is unambiguous the other way round.
+    return _safe_date(year, b, a) or (_safe_date(year, a, b) if b > 12 else None)
+
+
+def _day_of(word: str) -> int | None:
+    """A day of the month written as "15" or "15th"."""
+    if word.isdecimal():
+        return int(word) if len(word) <= 2 else None
+    if 3 <= len(word) <= 4 and word[-2:] in _ORDINAL_SUFFIXES and word[:-2].isdecimal():
+        return int(word[:-2])
+    return None
+
+
+def _is_year(word: str) -> bool:
+    """Whether a word is a four-digit year."""
+    return len(word) == 4 and word.isdecimal()
+
+
+def _year_at(t: list[str], j: int) -> tuple[int, int | None]:
+    """An optional four-digit year at j: "jan 2027", "january 15, 2027", "q2 2027"."""
+    if _is_year(t[j]):
+        return j + 1, int(t[j])
+    return j, None
+
+
+def _p_day_month(t: list[str], i: int, today: date) -> _Parsed:
+    """15 Jan, 15th of January 2027, 15-jan-2027."""
+    day = _day_of(t[i])
+    if day is None:
+        return None
+    j = i + 2 if t[i + 1] == "of" else i + 1
+    month = _MONTH_WORDS.get(t[j])
+    if month is None:
+        return None
+    j, year = _year_at(t, j + 1)
+    return j, _day_month(day, month, year, today)
+
+
+def _p_year_period(t: list[str], i: int, today: date) -> _Parsed:
+    """2027 Q2, 2027-H1."""
+    period = _PERIOD_WORDS.get(t[i + 1])
+    if not _is_year(t[i]) or period is None:
+        return None
+    span = _quarter_span(period[1]) if period[0] == "q" else _half_span(period[1])
+    return i + 2, _upcoming(span, int(t[i]), today)
+
+
+def _count_at(t: list[str], j: int) -> tuple[int | None, int]:
+    """A count ("3", "three", "a", "a couple of") and the index after it."""
+    word = t[j]
+    if word.isdecimal() and len(word) <= 4:
+        return int(word), j + 1
+    if word == "a" and t[j + 1] == "couple":
+        j, word = j + 1, "couple"
+    if word == "couple":
+        return 2, j + 2 if t[j + 1] == "of" else j + 1
+    if word in _COUNT_WORDS:
+        return _COUNT_WORDS[word], j + 1
+    return None, j
+
+
+def _count_units(t: list[str], j: int, today: date, *, from_now: bool) -> _Parsed:
+    """A count and a unit ("3 weeks", "two business days"), with "from now" after it when asked."""
+    n, j = _count_at(t, j)
+    if n is None:
+        return None
+    business = t[j] in ("business", "working")
+    if business:
+        j += 1
+    unit = _UNIT_WORDS.get(t[j])
+    if unit is None:
+        return None
+    j += 1
+    if from_now:
+        if t[j] != "from" or t[j + 1] not in ("now", "today"):
+            return None
+        j += 2
+    return j, _shift(today, n, unit, business)
+
+
+def _p_from_now(t: list[str], i: int, today: date) -> _Parsed:
+    """3 weeks from now, two months from today."""
+    return _count_units(t, i, today, from_now=True)
+
+
+def _p_within(t: list[str], i: int, today: date) -> _Parsed:
+    """in 3 weeks, within two months, in a couple of days, in 10 business days, within the next 2 weeks."""
+    j = i + 1
+    if t[j] == "the" and t[j + 1] == "next":
+        j += 2
+    return _count_units(t, j, today, from_now=False)
+
+
+def _month_tail(t: list[str], j: int, part: tuple[int, int], today: date) -> _Parsed:
+    """A month after "in", "early", "the beginning of"...; not when a day follows ("in March 15")."""
+    month = _MONTH_WORDS.get(t[j])
+    if month is None or _day_of(t[j + 1]) is not None:
+        return None
+    j, year = _year_at(t, j + 1)
+    return j, _upcoming(_month_span(month, *part), year, today)
+
+
+def _p_month_part(t: list[str], i: int, today: date) -> _Parsed:
+    """early March, mid-April, late May 2027, the beginning of June, start of July."""
+    j = i + 1 if t[i] == "the" else i
+    word = t[j]
+    part = _MONTH_PARTS.get(word)
+    if part is None:
+        return None
+    j += 1
+    if t[j] == "of":
+        j += 1
+    elif word in ("start", "beginning"):
+        return None
+    if t[j] == "the":
+        j += 1
+    return _month_tail(t, j, part, today)
+
+
+def _p_in_month(t: list[str], i: int, today: date) -> _Parsed:
+    """in March, by June, in early May (a bare "may" is a verb, so a month alone needs such a word)."""
+    j = i + 1
+    part = _MONTH_PARTS.get(t[j]) if t[j] in ("early", "mid", "late") else None
+    if part is not None:
+        j += 1
+    return _month_tail(t, j, part or (1, 31), today)
+
+
+def _p_month_first(t: list[str], i: int, today: date) -> _Parsed:
+    """January 15, Jan 15th, 2027, March 2027."""
+    month = _MONTH_WORDS[t[i]]
+    day = _day_of(t[i + 1])
+    if day is not None:
+        end, year = _year_at(t, i + 2)
+        return end, _day_month(day, month, year, today)
+    end, year = _year_at(t, i + 1)
+    if year is None:
+        return None
+    return end, _upcoming(_month_span(month, 1, 31), year, today)
+
+
+def _p_end_of(t: list[str], i: int, today: date) -> _Parsed:
+    """end of March, end of the year, end of next month, end of Q2 2027, end of 2027."""
+    if t[i + 1] != "of":
+        return None
+    j = i + 3 if t[i + 2] == "the" else i + 2
+    rel = t[j]
+    if rel in ("next", "this", "current"):
+        j += 1
+    else:
+        rel = ""
+    unit = t[j]
+    if unit in ("year", "month", "quarter", "week"):
+        return j + 1, _end_of(unit, rel, None, today)
+    if _is_year(unit):
+        return j + 1, date(int(unit), 12, 31)
+    if unit not in _PERIOD_WORDS and unit not in _MONTH_WORDS:
+        return None
+    end, year = _year_at(t, j + 1)
+    return end, _end_of(unit, rel, year, today)
+
+
+def _p_short_end(t: list[str], i: int, today: date) -> _Parsed:
+    """eoy, eom, eoq, year-end, month end, quarter-end."""
+    word = t[i]
+    if word in ("eoy", "eom", "eoq"):
+        return i + 1, _end_of({"eoy": "year", "eom": "month", "eoq": "quarter"}[word], "", None, today)
+    if t[i + 1] == "end":
+        return i + 2, _end_of(word, "", None, today)
+    return None
+
+
+def _p_period(t: list[str], i: int, today: date) -> _Parsed:
+    """Q2, Q2 2027, H2."""
+    kind, n = _PERIOD_WORDS[t[i]]
+    end, year = _year_at(t, i + 1)
+    return end, _upcoming(_quarter_span(n) if kind == "q" else _half_span(n), year, today)
+
+
+def _p_next(t: list[str], i: int, today: date) -> _Parsed:
+    """next week (its Monday), next month (the 1st), next quarter, next year, next Friday (the coming one)."""
+    unit = t[i + 1]
+    if unit == "week":
+        d = today + timedelta(days=7 - today.weekday())
+    elif unit == "month":
+        d = _add_months(today.replace(day=1), 1)
+    elif unit == "quarter":
+        d = _add_months(_quarter_start(today), 3)
+    elif unit == "year":
+        d = date(today.year + 1, 1, 1)
+    elif unit in _WEEKDAY_WORDS:
+        d = today + timedelta(days=(_WEEKDAY_WORDS[unit] - today.weekday() - 1) % 7 + 1)
+    else:
+        return None
+    return i + 2, d
+
+
+def _p_weekday(t: list[str], i: int, today: date) -> _Parsed:
+    """this Friday, this coming Monday, coming Tuesday, on Monday: the next such day, today included."""
+    j = i + 2 if t[i] == "this" and t[i + 1] == "coming" else i + 1
+    day = _WEEKDAY_WORDS.get(t[j])
+    if day is None:
+        return None
+    return j + 1, today + timedelta(days=(day - today.weekday()) % 7)
+
+
+def _p_today(t: list[str], i: int, today: date) -> _Parsed:
+    """today, tonight, tomorrow."""
+    return i + 1, today + timedelta(days=1) if t[i] == "tomorrow" else today
+
+
+_Parser = Callable[[list[str], int, date], _Parsed]
+_NUMBER_PARSERS: tuple[_Parser, ...] = (_p_day_month, _p_year_period, _p_from_now)
+_STARTERS: dict[str, tuple[_Parser, ...]] = {
+    **dict.fromkeys(_MONTH_WORDS, (_p_month_first,)),
+    **dict.fromkeys(_PERIOD_WORDS, (_p_period,)),
+    **dict.fromkeys(_COUNT_WORDS, (_p_from_now,)),
+    "couple": (_p_from_now,),
+    "end": (_p_end_of,),
+    **dict.fromkeys(("eoy", "eom", "eoq", "year", "month", "quarter"), (_p_short_end,)),
+    **dict.fromkeys(("early", "mid", "late", "start", "beginning", "the"), (_p_month_part,)),
+    **dict.fromkeys(("by", "from", "during", "until", "till", "before"), (_p_in_month,)),
+    "in": (_p_in_month, _p_within),
+    "within": (_p_within,),
+    "next": (_p_next,),
+    **dict.fromkeys(("this", "coming", "on"), (_p_weekday,)),
+    **dict.fromkeys(("today", "tonight", "tomorrow"), (_p_today,)),
+}
+
+
+def _word_index(lowered: str, pos: int) -> int:
+    """The index of the word that starts at or after character pos."""
+    return len(_words(lowered[:pos]))
+
+
+def _scan_dates(
+    lowered: str, t: list[str], anchors: Iterable[str], numeric: bool, today: date
+) -> list[tuple[int, int, date]]:
+    """Every not-past date a message names, as (first word, word after, date), in text order."""
+    taken: list[tuple[int, int, date | None]] = []
+    if numeric:
+        for m in _NUMERIC_DATE_RE.finditer(lowered):
+            start = len(_words(lowered[: m.start()]))
+            taken.append((start, start + len(_words(m.group())), _numeric_date(m)))
+    spans = list(taken)
+    # Word dates: parse only the few words before and at each anchor, skipping numeric dates. The parsers
+    # look ahead without bounds checks: the padding reads as "" past the end.
+    t = t + _PADDING
+    starters, lookback = _STARTERS, _LOOKBACK
+    next_taken = taken[0] if taken else None
+    k = 0
+    i = 0
+    for anchor in _positions(t, anchors):
+        i = max(i, anchor - lookback.get(t[anchor], 0))
+        while i <= anchor:
+            if next_taken is not None:
+                while next_taken is not None and next_taken[1] <= i:
+                    k += 1
+                    next_taken = taken[k] if k < len(taken) else None
+                if next_taken is not None and next_taken[0] <= i:
+                    i = next_taken[1]  # inside a numeric date
+                    continue
+            word = t[i]
+            parsers = starters.get(word)
+            if parsers is None:
+                if word[0] not in _DIGITS:
+                    i += 1
+                    continue
+                parsers = _NUMBER_PARSERS
+            hit: _Parsed = None
+            for parse in parsers:
+                try:
+                    hit = parse(t, i, today)
+                except (ValueError, OverflowError):  # beyond year 9999 and the like: no usable date
+                    hit = None
+                if hit is not None:
+                    break
+            if hit is None:
+                i += 1
+                continue
+            # A word date never runs into a numeric date ("in March 2027-01-15" names two dates).
+            end = max(hit[0] if next_taken is None else min(hit[0], next_taken[0]), i + 1)
+            spans.append((i, end, hit[1]))
+            i = end  # an impossible date is consumed too, so that its parts are not read again
+    if not spans:
+        return []
+    if taken:
+        spans.sort(key=lambda s: s[0])
+    # A past date cannot be a go-live still to review.
+    return [(s, e, d) for s, e, d in spans if d is not None and d >= today]
+
+
+def _sentence_ends(lowered: str) -> list[int]:
+    """The word indices at which a new sentence starts."""
+    ends: list[int] = []
+    count = 0
+    for sentence in _SENTENCE_END_SPLIT(lowered):
+        count += len(_words(sentence))
+        ends.append(count)
+    return ends
+
+
+def _go_live_in(lowered: str, words: list[str], word_set: frozenset[str], today: date) -> date | None:
+    """extract_go_live() on a message that is already cut into words."""
+    anchors = _DATE_ANCHORS.intersection(word_set)
+    # A numeric date has a year (1900-2199) or slashes (15/01/27).
+    numeric = "/" in lowered or not _YEAR_WORDS.isdisjoint(word_set)
+    if not anchors and not numeric:
+        return None  # the common case: no date at all
+    candidates = _scan_dates(lowered, words, anchors, numeric, today)
+    if not candidates:
+        return None
+    keywords, events = _DATE_CONTEXT.spans(lowered, words, word_set, every=True)
+    if not events and (not keywords or len(candidates) == 1):
+        return candidates[0][2]  # nothing to choose between, and no meeting to rule out
+    ends: list[int] = []
+
+    def same_sentence(a: int, b: int) -> bool:
+        """Whether words a <= b are in one sentence."""
+        if not ends:  # worked out only when a date is near enough to a word to matter
+            ends.extend(_sentence_ends(lowered))
+        return bisect_right(ends, a) == bisect_right(ends, b)
+
+    best: tuple[int, date] | None = None
+    for k_start, k_end, _ in keywords:
+        for start, end, d in candidates:
+            if k_end <= start:  # "go-live on 15 Jan": the usual order
+                gap = start - k_end
+                ok = gap <= _GO_LIVE_WINDOW and same_sentence(k_end - 1, start)
+            elif k_start >= end:  # "15 Jan go-live": rarer, so it counts double
+                gap = (k_start - end) * 2 + 1
+                ok = gap <= _GO_LIVE_WINDOW and same_sentence(end - 1, k_start)
+            else:
+                continue
+            if ok and (best is None or gap < best[0]):
+                best = (gap, d)
+    if best is not None:
+        return best[1]
+    for start, end, d in candidates:
+        near_event = any(
+            (e_end <= start and start - e_end <= _EVENT_WINDOW and same_sentence(e_end - 1, start))
+            or (e_start >= end and e_start - end <= _EVENT_WINDOW and same_sentence(end - 1, e_start))
+            for e_start, e_end, _ in events
+        )
+        if not near_event:
+            return d
+    return None
+
+
+def extract_go_live(text: str, *, today: date) -> date | None:
+    """The go-live date a message names, or None; never a date before today (rules above)."""
+    lowered = _clean_for_detection(text)
+    words = _words(lowered)
+    return _go_live_in(lowered, words, frozenset(words), today)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Titles
+# ---------------------------------------------------------------------------------------------------------
+
+# *bold*, _italic_, ~strike~: the marker comes first in the pattern so that the engine can jump to it.
+_FORMAT_RES = tuple(
+    (c, re.compile(rf"\{c}(?<![\w{c}]\{c})(?=\S)([^{c}\n]+?)(?<=\S)\{c}(?![\w{c}])")) for c in "*_~"
+)
+# Quote markers, bullets and list numbers in front of a line.
+_LIST_MARK_RE = re.compile(
+    r"\s*(?:(?:>|&gt;)\s*)*(?:[-*\u2022\u25e6\u25aa\u2023\u00b7\u2013\u2014]\s+|\d{1,2}[.)]\s+)?"
+)
+# A greeting or a label in front of the news ("Hi team,", "*Heads-up:*", ":wave: Hello all!"), matched on
+# the raw line, so it tolerates emoji, formatting markers and mentions.
+_GREETING_RE = re.compile(
+    r"(?::[a-z0-9_+'-]+:\s*)*[*_~]*"
+    r"(?:(?:hi|hello|hey|hiya|dear|morning|good\s+(?:morning|afternoon|evening)|greetings)"
+    r"(?:\s+(?:all|team|everyone|everybody|folks|friends|there|people|y'all|@[\w.-]+|#[\w.-]+|<[^<>]*>))*"
+    r"|heads[\s-]?up|fyi|psa|update|announcement|news|big\s+news|exciting\s+news|good\s+news)"
+    r"[*_~]*(?:\s*[,!.:;\u2013\u2014-]+[*_~]*(?:\s*:[a-z0-9_+'-]+:)*\s*|\s*$)",
+    re.IGNORECASE,
+)
+# First characters that can start a list mark or a greeting: most lines start with neither.
+_LIST_MARK_STARTS = frozenset(" \t>&-*\u2022\u25e6\u25aa\u2023\u00b7\u2013\u2014" + "0123456789") | {""}
+_GREETING_STARTS = frozenset(":*_~hHgGdDmMfFpPuUaAnNbBeE")
+_SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)")
+# A period after these is not the end of a sentence ("Go-live 15 Jan. 2027", "e.g. Salesforce").
+_ABBREVIATIONS = frozenset(
+    {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "eg",
+     "ie", "etc", "vs", "approx", "incl", "dr", "mr", "mrs", "ms", "no", "st", "inc", "ltd", "co", "corp"}
+)
+_ALNUM_RE = re.compile(r"[^\W_]")
+_SPACED_MARKS = tuple((f" {mark}", mark) for mark in ",.;:!?)")
+_TITLE_SCAN = 600  # characters of a line looked at: enough for a 150-character title after markup is gone
+
+
+def _clean_line(line: str) -> str:
+    """A piece of a line as plain text, the way a reader sees it."""
+    had_tags = "<" in line
+    if had_tags:
+        line = _SLACK_TAG_RE.sub(_tag_for_title, line)
+    if "&" in line:
+        line = _unescape(line)
+    if ":" in line:
+        line = _EMOJI_RE.sub("", line)
+    if "*" in line or "_" in line or "~" in line:
+        for char, pattern in _FORMAT_RES:
+            if char in line:
+                line = pattern.sub(r"\1", line)
+    if "`" in line:
+        line = line.replace("`", "")
+    line = " ".join(line.split())
+    if had_tags:  # "Thanks <@U1>, ..." leaves "Thanks ,"
+        for spaced, mark in _SPACED_MARKS:
+            if spaced in line:
+                line = line.replace(spaced, mark)
+    return line
+
+
+def _first_sentences(line: str) -> str:
+    """The first sentence of a raw line, extended while shorter than four words; never cut inside a <tag>."""
+    if "." not in line and "!" not in line and "?" not in line:
+        return line
+    for m in _SENTENCE_END_RE.finditer(line):
+        end = m.start()
+        if line.count(" ", 0, end) < 3:  # fewer than four words so far
+            continue
+        if m.group() == "." and line[line.rfind(" ", 0, end) + 1 : end].lower() in _ABBREVIATIONS:
+            continue
+        if line.rfind("<", 0, end) > line.rfind(">", 0, end):
+            continue  # inside a link or mention
+        return line[: m.end()]
+    return line
+
+
+def _shorten(text: str, limit: int = TITLE_MAX) -> str:
+    """Cuts on a word boundary and marks the cut with an ellipsis, within limit characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-\u2013\u2014") + "…"
+
+
+def make_title(text: str) -> str:
+    """A short title from the first meaningful line of a message; "" when the message has no words."""
+    for raw_line in text.splitlines():
+        line = raw_line[:_TITLE_SCAN]
+        cut = line.rfind("<")
+        if cut > line.rfind(">"):
+            line = line[:cut]  # do not keep half a link
+        if line[:1] in _LIST_MARK_STARTS:
+            mark = _LIST_MARK_RE.match(line)
+            if mark is not None and mark.end():
+                line = line[mark.end() :]
+        greeting = _GREETING_RE.match(line) if line[:1] in _GREETING_STARTS else None
+        if greeting is not None:
+            line = line[greeting.end() :]
+        # Only the first sentence is cleaned of markup: the rest of a long message costs nothing.
+        title = _clean_line(_first_sentences(line)).rstrip(" \t.,;:!-\u2013\u2014")
+        if _ALNUM_RE.search(title) is None:
+            continue  # an empty line, or one that is only a greeting ("Hi team,")
+        first_word = title.split(" ", 1)[0]
+        if greeting is not None and title[0].isalpha() and first_word == first_word.lower():
+            # "Hi all, we are launching" -> "We are launching"; a word such as "iOS" is left alone.
+            title = title[0].upper() + title[1:]
+        return _shorten(title)
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Detector
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """What an announcement tells about the project before anyone fills in the intake."""
+
+    title: str
+    go_live: date | None
+    tags: tuple[str, ...]
+    vendors: tuple[str, ...]
+    regulations: tuple[str, ...]
+
+
+class _Analysis(NamedTuple):
+    """A message cut into words, with the phrases of each kind found in it."""
+
+    lowered: str
+    words: list[str]
+    word_set: frozenset[str]
+    phrases: Sequence[_Span]
+    tags: Sequence[_Span]
+    vendors: Sequence[_Span]
+    regulations: Sequence[_Span]
+
+
+def _values(spans: Sequence[_Span]) -> list[str]:
+    """The values of matched phrases, in text order."""
+    return [value for _, _, values in spans for value in values]
+
+
+class Detector:
+    """Matches messages against one set of rules; the tables are built once so that each call is cheap."""
+
+    def __init__(self, rules: IntakeRules) -> None:
+        """Builds the phrase tables for one set of rules."""
+        self.rules = rules
+        # One table for all four kinds, so that a message is looked up once.
+        self._matcher = _PhraseMatcher(
+            ((p, p) for p in rules.phrases),
+            ((kw, tag) for tag, kws in rules.tags.items() for kw in kws),
+            [*((v, v) for v in rules.vendors), *rules.vendor_aliases.items()],
+            ((kw, rule.regulation) for rule in rules.regulation_rules for kw in rule.keywords),
+        )
+        # is_announcement() and prefill() are called one after the other on the same message.
+        self._last: tuple[str, _Analysis] | None = None
+
+    def _analyse(self, text: str) -> _Analysis:
+        """The words and phrases of a message, computed once for consecutive calls on the same text."""
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        lowered = _clean_for_detection(text)
+        words = _words(lowered)
+        word_set = frozenset(words)
+        analysis = _Analysis(lowered, words, word_set, *self._matcher.spans(lowered, words, word_set))
+        self._last = (text, analysis)
+        return analysis
+
+    def is_announcement(self, text: str) -> bool:
+        """Whether a configured phrase occurs as whole words (case-insensitive; "kick-off" = "kick off")."""
+        return bool(self._analyse(text).phrases)
+
+    def matched_phrases(self, text: str) -> list[str]:
+        """The configured phrases that occur, in order of first appearance (to explain a detection)."""
+        return list(dict.fromkeys(_values(self._analyse(text).phrases)))
+
+    def tags(self, text: str) -> list[str]:
+        """The technology tags the text mentions, sorted."""
+        return sorted(set(_values(self._analyse(text).tags)))
+
+    def vendors(self, text: str) -> list[str]:
+        """Canonical names of the vendors the text mentions, in order of first appearance."""
+        return list(dict.fromkeys(_values(self._analyse(text).vendors)))
+
+    def regulation_hints(self, text: str) -> list[str]:
+        """Regulations whose keywords the text mentions, sorted."""
+        return sorted(set(_values(self._analyse(text).regulations)))
+
+    def prefill(self, text: str, *, today: date) -> Prefill:
+        """Everything the intake can be pre-filled with from an announcement."""
+        a = self._analyse(text)
+        return Prefill(
+            title=make_title(text),
+            go_live=_go_live_in(a.lowered, a.words, a.word_set, today),
+            tags=tuple(sorted(set(_values(a.tags)))) if a.tags else (),
+            vendors=tuple(dict.fromkeys(_values(a.vendors))) if a.vendors else (),
+            regulations=tuple(sorted(set(_values(a.regulations)))) if a.regulations else (),
+        )
+
+
+_DETECTORS: dict[int, tuple[IntakeRules, Detector]] = {}
+
+
+def _detector_for(rules: IntakeRules) -> Detector:
+    """A cached Detector per rules object (rules hold dicts, so they cannot be a dict key themselves)."""
+    hit = _DETECTORS.get(id(rules))
+    if hit is not None and hit[0] is rules:  # holding the rules keeps id() from being reused
+        return hit[1]
+    detector = Detector(rules)
+    if len(_DETECTORS) >= 16:
+        _DETECTORS.clear()
+    _DETECTORS[id(rules)] = (rules, detector)
+    return detector
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Answers, risk and regulations
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeAnswers:
+    """The intake questionnaire's answers that decide risk and regulations."""
+
+    data_classification: str
+    sensitive_data: frozenset[str]
+    exposure: str
+    hosting: str
+    third_parties: str
+    uses_ai: bool
+    changes_auth: bool
+
+
+@dataclass(frozen=True)
+class RiskReason:
+    """One answer's contribution to the score, shown on the card as "+3 personal data"."""
+
+    code: str
+    points: int
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """A score, its tier and the reasons that add up to it."""
+
+    score: int
+    tier: str
+    reasons: tuple[RiskReason, ...]
+
+
+# On equal points, reasons keep the order of REASON_CODES (classification, data, exposure, ...).
+_REASON_ORDER = {code: i for i, code in enumerate(REASON_CODES)}
+# An owner who writes "none" or "n/a" has not named a third party.
+_NO_THIRD_PARTY = frozenset(
+    {"", "none", "no", "n/a", "na", "nil", "nobody", "no one", "-", "no third parties", "not applicable"}
+)
+
+
+def _has_third_parties(text: str) -> bool:
+    """Whether the third-parties answer names anyone."""
+    return " ".join(text.lower().strip(" .!").split()) not in _NO_THIRD_PARTY
+
+
+def score_risk(answers: IntakeAnswers, rules: IntakeRules = DEFAULT_RULES) -> RiskAssessment:
+    """Adds up the points of each answer; the reasons say why, highest points first."""
+    codes = [f"classification_{answers.data_classification}"]
+    codes += [f"sensitive_{kind}" for kind in SENSITIVE_KINDS if kind in answers.sensitive_data]
+    codes += [f"exposure_{answers.exposure}", f"hosting_{answers.hosting}"]
+    codes += [flag for flag in ANSWER_FLAGS if getattr(answers, flag)]
+    if _has_third_parties(answers.third_parties):
+        codes.append("third_parties")
+    reasons = [RiskReason(code, rules.risk_weights.get(code, 0)) for code in codes]
+    reasons = [r for r in reasons if r.points > 0]
+    reasons.sort(key=lambda r: (-r.points, _REASON_ORDER.get(r.code, len(_REASON_ORDER))))
+    score = sum(r.points for r in reasons)
+    tier = TIERS[0]
+    for name in TIERS:
+        if score >= rules.tier_thresholds.get(name, 0):
+            tier = name
+    return RiskAssessment(score=score, tier=tier, reasons=tuple(reasons))
+
+
+def derive_regulations(
+    answers: IntakeAnswers, *, text: str = "", rules: IntakeRules = DEFAULT_RULES
+) -> tuple[str, ...]:
+    """Regulations the project touches, from its answers and from keywords in its text; sorted."""
+    flags = {flag for flag in ANSWER_FLAGS if getattr(answers, flag)}
+    found = {
+        rule.regulation
+        for rule in rules.regulation_rules
+        if rule.when_sensitive & answers.sensitive_data or rule.when_flags & flags
+    }
+    found.update(_detector_for(rules).regulation_hints(f"{text}\n{answers.third_parties}"))
+    return tuple(sorted(found))
+
+
+def _show(value: object) -> str:
+    """A value for an error message, short enough for one line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _choice_value(value: object) -> object:
+    """Tolerates "Internet", " on-prem " and friends from JSON or a hand-written form."""
+    if isinstance(value, str):
+        return value.strip().lower().replace("-", "_").replace(" ", "_")
+    return value
+
+
+def _parse_choice(raw: Mapping[str, object], name: str) -> str:
+    """One of ANSWER_CHOICES[name]."""
+    choices = ANSWER_CHOICES[name]
+    if raw.get(name) is None:
+        raise ValueError(f"{name}: required, one of {', '.join(choices)}")
+    value = _choice_value(raw[name])
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(choices)}; got {_show(raw[name])}")
+    return str(value)
+
+
+def _parse_sensitive(raw: Mapping[str, object]) -> frozenset[str]:
+    """The kinds of sensitive data, from a list or a comma-separated string; "none" is the empty set."""
+    value = raw.get("sensitive_data")
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        items: list[object] = [v for v in value.split(",") if v.strip()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        raise ValueError(f"sensitive_data: expected a list of values, got {_show(value)}")
+    choices = ANSWER_CHOICES["sensitive_data"]
+    kinds: set[str] = set()
+    for item in items:
+        normal = _choice_value(item)
+        if normal not in choices:
+            raise ValueError(f"sensitive_data: expected values from {', '.join(choices)}; got {_show(item)}")
+        kinds.add(str(normal))
+    if "none" in kinds and len(kinds) > 1:
+        raise ValueError("sensitive_data: 'none' cannot be combined with other kinds of data")
+    return frozenset(kinds - {"none"})
+
+
+_TRUE = frozenset({"yes", "true", "y", "1", "on"})
+_FALSE = frozenset({"no", "false", "n", "0", "off"})
+
+
+def _parse_flag(raw: Mapping[str, object], name: str) -> bool:
+    """A yes/no answer, from a bool, 0/1 or a word."""
+    value = raw.get(name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    if value is None:
+        raise ValueError(f"{name}: required, yes or no")
+    raise ValueError(f"{name}: expected yes or no, got {_show(value)}")
+
+
+def parse_answers(raw: Mapping[str, object]) -> IntakeAnswers:
+    """Validates raw form or JSON values; a ValueError names the field; keys of other fields are ignored."""
+    third = raw.get("third_parties")
+    if third is None:
+        third = ""
+    if not isinstance(third, str):
+        raise ValueError(f"third_parties: expected text, got {_show(third)}")
+    third = third.strip()
+    if len(third) > THIRD_PARTIES_MAX:
+        raise ValueError(f"third_parties: at most {THIRD_PARTIES_MAX} characters, got {len(third)}")
+    return IntakeAnswers(
+        data_classification=_parse_choice(raw, "data_classification"),
+        sensitive_data=_parse_sensitive(raw),
+        exposure=_parse_choice(raw, "exposure"),
+        hosting=_parse_choice(raw, "hosting"),
+        third_parties=third,
+        uses_ai=_parse_flag(raw, "uses_ai"),
+        changes_auth=_parse_flag(raw, "changes_auth"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------------------
+
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
+_TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+_MAX_POINTS = 1000
+
+
+def _table(value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, object]:
+    """A TOML table with only the allowed keys (a typo must not be ignored silently)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key}: expected a table, got {_show(value)}")
+    for k in value:
+        if allowed and k not in allowed:
+            raise ValueError(f"{key}.{k}: unknown setting; expected one of {', '.join(allowed)}")
+    return value
+
+
+def _phrase(value: object, key: str) -> str:
+    """A configured phrase: a string with at least one word."""
+    if not isinstance(value, str) or not _phrase_words(value):
+        raise ValueError(f"{key}: expected a phrase with at least one letter or digit, got {_show(value)}")
+    return value.strip()
+
+
+def _phrase_list(value: object, key: str) -> tuple[str, ...]:
+    """A configured list of phrases."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key}: expected a list of strings, got {_show(value)}")
+    return tuple(_phrase(item, f"{key}[{i}]") for i, item in enumerate(value))
+
+
+def _points(value: object, key: str) -> int:
+    """A configured number of points or a threshold."""
+    # bool is an int in Python, but "true" points is a mistake in the file
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_POINTS:
+        raise ValueError(f"{key}: expected an integer from 0 to {_MAX_POINTS}, got {_show(value)}")
+    return value
+
+
+def _subset(value: object, key: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    """A configured list of values from a fixed vocabulary."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key}: expected a list from {', '.join(allowed)}, got {_show(value)}")
+    for i, item in enumerate(value):
+        if item not in allowed:
+            raise ValueError(f"{key}[{i}]: expected one of {', '.join(allowed)}, got {_show(item)}")
+    return frozenset(str(v) for v in value)
+
+
+def _regulation_rule(value: object, key: str) -> RegulationRule:
+    """One [[regulations]] table."""
+    entry = _table(value, key, ("regulation", "when_sensitive", "keywords", "when_flags"))
+    name = entry.get("regulation")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{key}.regulation: expected the regulation's name, got {_show(name)}")
+    return RegulationRule(
+        regulation=name.strip(),
+        when_sensitive=_subset(entry.get("when_sensitive", []), f"{key}.when_sensitive", SENSITIVE_KINDS),
+        keywords=_phrase_list(entry.get("keywords", []), f"{key}.keywords"),
+        when_flags=_subset(entry.get("when_flags", []), f"{key}.when_flags", ANSWER_FLAGS),
+    )
+
+
+def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
+    """Builds rules from the parsed TOML; missing keys keep the defaults; a ValueError names the key."""
+    base = DEFAULT_RULES
+    if not isinstance(data, Mapping):
+        raise ValueError(f"config: expected a table, got {_show(data)}")
+    for k in data:
+        if k not in _TOP_KEYS:
+            raise ValueError(f"{k}: unknown setting; expected one of {', '.join(_TOP_KEYS)}")
+
+    phrases = base.phrases
+    if "announcements" in data:
+        section = _table(data["announcements"], "announcements", ("phrases",))
+        if "phrases" in section:
+            phrases = _phrase_list(section["phrases"], "announcements.phrases")
+
+    # Tags merge with the defaults one by one; an empty list removes a default tag.
+    tags = dict(base.tags)
+    if "tags" in data:
+        for tag, keywords in _table(data["tags"], "tags", ()).items():
+            if not isinstance(tag, str) or not _TAG_NAME_RE.match(tag):
+                raise ValueError(f"tags.{tag}: tag names are lower-case letters, digits, '-' and '_'")
+            parsed = _phrase_list(keywords, f"tags.{tag}")
+            if parsed:
+                tags[tag] = parsed
+            else:
+                tags.pop(tag, None)
+
+    vendors, aliases = base.vendors, dict(base.vendor_aliases)
+    if "vendors" in data:
+        section = _table(data["vendors"], "vendors", ("names", "aliases"))
+        if "names" in section:
+            vendors = _phrase_list(section["names"], "vendors.names")
+        if "aliases" in section:
+            for alias, canonical in _table(section["aliases"], "vendors.aliases", ()).items():
+                _phrase(alias, f"vendors.aliases.{alias}")
+                aliases[alias] = _phrase(canonical, f"vendors.aliases.{alias}")
+
+    weights, tiers = dict(base.risk_weights), dict(base.tier_thresholds)
+    if "risk" in data:
+        section = _table(data["risk"], "risk", ("weights", "tiers"))
+        for code, points in _table(section.get("weights", {}), "risk.weights", ()).items():
+            if code not in REASON_CODES:
+                known = ", ".join(REASON_CODES)
+                raise ValueError(f"risk.weights.{code}: unknown reason code; expected one of {known}")
+            weights[code] = _points(points, f"risk.weights.{code}")
+        for tier, points in _table(section.get("tiers", {}), "risk.tiers", TIERS).items():
+            tiers[tier] = _points(points, f"risk.tiers.{tier}")
+        if tiers["low"] != 0:
+            raise ValueError(f"risk.tiers.low: expected 0 so that every score has a tier, got {tiers['low']}")
+        values = [tiers[t] for t in TIERS]
+        if any(a >= b for a, b in pairwise(values)):
+            shown = ", ".join(f"{t}={tiers[t]}" for t in TIERS)
+            raise ValueError(f"risk.tiers: thresholds must increase from low to critical, got {shown}")
+
+    # A [[regulations]] entry replaces the default rule of the same name (any case) or adds a new one.
+    rules_by_name = {rule.regulation.casefold(): rule for rule in base.regulation_rules}
+    if "regulations" in data:
+        entries = data["regulations"]
+        if not isinstance(entries, list | tuple):
+            raise ValueError(f"regulations: expected a list of [[regulations]] tables, got {_show(entries)}")
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            rule = _regulation_rule(entry, f"regulations[{i}]")
+            name = rule.regulation.casefold()
+            if name in seen:
+                raise ValueError(f"regulations[{i}].regulation: {rule.regulation!r} is defined twice")
+            seen.add(name)
+            rules_by_name[name] = rule
+
+    return IntakeRules(
+        phrases=phrases,
+        tags=tags,
+        vendors=vendors,
+        risk_weights=weights,
+        tier_thresholds=tiers,
+        regulation_rules=tuple(rules_by_name.values()),
+        vendor_aliases=aliases,
+    )
