@@ -6,7 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -64,10 +64,14 @@ def _services_middleware(services: Services) -> Any:
     return inject_services
 
 
-def _drop_seen_deliveries(body: dict[str, Any], context: BoltContext, next: Any) -> BoltResponse | None:
+def _drop_seen_deliveries(req: BoltRequest, body: dict[str, Any], context: BoltContext,
+                          next: Any) -> BoltResponse | None:
     """An event Slack delivers again (retry, another replica) that we already handled is acked and dropped."""
     event_id = body.get("event_id") if isinstance(body, dict) else None
-    if isinstance(event_id, str) and event_id:
+    # This runs before the ack, so the database is asked only when a repeat is possible: Slack marks every
+    # HTTP redelivery with X-Slack-Retry-Num. A first delivery skips the read; the listener's claim of the
+    # event_id in its own transaction still keeps it to one review whatever arrives.
+    if isinstance(event_id, str) and event_id and (req.mode == "socket_mode" or req.headers.get("x-slack-retry-num")):
         services: Services = context["services"]
         seen = services.read(lambda s: s.get(ProcessedEvent, event_id) is not None)
         if seen:
