@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.response import BoltResponse
@@ -20,6 +22,7 @@ from bot.services import Services
 from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_client(settings: Settings, token: str | None = None, *, retries: bool = True) -> WebClient:
@@ -38,22 +41,55 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
     """A Bolt App wired to secreview's handlers; HTTP mode verifies signatures, Socket Mode needs none."""
     from handlers import register_all
 
+    executor = AckFirstExecutor(settings.secreview_listener_threads)
     app = App(
         token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or "",
         client=client or make_client(settings),
         process_before_response=False,
-        # Listeners run here after ack; sized from settings so slow Slack calls do not hold back other acks.
-        listener_executor=ThreadPoolExecutor(max_workers=settings.secreview_listener_threads,
-                                             thread_name_prefix="secreview-listener"),
+        listener_executor=executor,
         request_verification_enabled=bool(settings.slack_signing_secret),
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )
+    app.use(executor.middleware)
     app.use(_services_middleware(services))
     app.use(_drop_seen_deliveries)
     register_all(app)
     return app
+
+
+class AckFirstExecutor(Executor):
+    """Bolt's listener executor: a listener Bolt still waits on to call ack() never queues behind acked work.
+
+    Bolt acks an event before handing its listener over, but a command, a click or a modal submission is
+    answered only once its listener thread has called ack(). On one shared pool, a burst of announcements
+    (database writes, rendering) would sit ahead of those and hold their acks back for as long as it takes to
+    clear. So work whose request is already acknowledged gets a smaller pool of its own (which also caps how
+    many threads compete for the GIL with the request threads), and the full pool stays for the rest.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._awaiting_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="secreview-listener")
+        self._acked = ThreadPoolExecutor(max_workers=max(2, threads // 4), thread_name_prefix="secreview-acked")
+        self._local = threading.local()
+
+    def middleware(self, context: BoltContext, next: Any) -> None:
+        """Notes the request this thread is dispatching; Bolt submits its listeners from the same thread."""
+        self._local.context = context
+        next()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Runs fn on the pool that fits: acked already (events) or still to be acked (everything else)."""
+        context: BoltContext | None = getattr(self._local, "context", None)
+        ack = context.ack if context is not None else None
+        acked = ack is not None and ack.response is not None
+        return (self._acked if acked else self._awaiting_ack).submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shuts both pools down."""
+        self._awaiting_ack.shutdown(wait, cancel_futures=cancel_futures)
+        self._acked.shutdown(wait, cancel_futures=cancel_futures)
 
 
 def _services_middleware(services: Services) -> Any:
