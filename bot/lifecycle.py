@@ -251,6 +251,10 @@ def open_review(
         first_response_due=add_business_days(now, 1, settings.timezone),
         due_at=add_business_days(now, settings.secreview_sla_days, settings.timezone),
         updated_at=now,
+        # A new review has no decisions or conditions: saying so spares the card and the thread reply
+        # rendered below two lazy SELECTs (each with an autoflush) in the opening transaction.
+        decisions=[],
+        conditions=[],
     )
     session.add(review)
     session.flush()
