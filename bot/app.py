@@ -42,10 +42,16 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
     from handlers import register_all
 
     executor = AckFirstExecutor(settings.secreview_listener_threads)
+    # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
+    # workspace's token in the installation store and hands listeners a client carrying it.
+    credentials: dict[str, Any] = (
+        {"oauth_settings": services.oauth_settings, "client": client or make_client(settings, token="")}
+        if services.oauth_settings is not None
+        else {"client": client or make_client(settings)}
+    )
     app = App(
-        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or "",
-        client=client or make_client(settings),
+        **credentials,
         process_before_response=False,
         listener_executor=executor,
         request_verification_enabled=bool(settings.slack_signing_secret),

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from sandbox import payloads
+from storage import db
 from tests.flows.test_review_flow import decision_values
-from tests.support.world import ANNOUNCE, OWNER, REVIEWER, World, flatten_text
+from tests.support.world import ANNOUNCE, OWNER, REVIEWER, SECURITY, World, flatten_text, running_world
 
 TEAM_A, TEAM_B = "T0AAAAAAA", "T0BBBBBBB"
 
@@ -64,3 +73,32 @@ def test_a_user_of_one_workspace_never_sees_or_changes_the_others(world: World) 
     world.sender.send_event(payloads.app_home_opened_event(TEAM_A, OWNER))
     home = world.fake.wait_for(lambda: world.fake.home(OWNER))
     assert "alpha" in flatten_text(home) and "bravo" not in flatten_text(home)
+
+
+@pytest.fixture
+def oauth_world(database_url: str) -> Iterator[World]:
+    """secreview with OAuth on: two installations, each with its own bot token."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    store = SQLAlchemyInstallationStore(client_id="111.222", engine=engine)
+    for team, token in ((TEAM_A, "xoxb-team-a"), (TEAM_B, "xoxb-team-b")):
+        store.save(Installation(app_id="A0SECREV", team_id=team, bot_token=token, bot_id=f"B{team[1:]}",
+                                bot_user_id="U0SECBOT", bot_scopes=["chat:write"], user_id=OWNER,
+                                installed_at=datetime.now(UTC).timestamp()))
+    engine.dispose()
+    with running_world(database_url, slack_client_id="111.222", slack_client_secret="oauth-secret",
+                       slack_bot_token=None) as running:
+        yield running
+
+
+def test_oauth_each_workspace_uses_its_own_token(oauth_world: World) -> None:
+    world = oauth_world
+    two_workspaces(world)
+    posts = world.fake.calls("chat.postMessage")
+    tokens = {json.dumps(call.params.get("channel")) + call.headers.get("Authorization", "") for call in posts}
+    assert any("xoxb-team-a" in t for t in tokens) and any("xoxb-team-b" in t for t in tokens)
+    cards = [c for c in posts if c.params.get("channel") == SECURITY]
+    assert len(cards) == 2
+    # The install page is served (Bolt's OAuth flow), on the same database.
+    with urllib.request.urlopen(f"{world.base_url}/slack/install") as response:
+        assert response.status == 200 and "slack.com/oauth/v2/authorize" in response.read().decode()
