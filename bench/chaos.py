@@ -116,7 +116,7 @@ class ChaosConfig:
 def quick_config(**overrides: Any) -> ChaosConfig:
     """A run that finishes in well under a minute: fewer projects, a short outbox lease."""
     values: dict[str, Any] = {"announcements": 40, "concurrency": 6, "kills": 2, "lease_seconds": 4.0,
-                              "settle_seconds": 40.0, "request_deadline": 30.0, "review_wait_seconds": 10.0}
+                              "settle_seconds": 40.0, "request_deadline": 30.0, "review_wait_seconds": 20.0}
     values.update(overrides)
     return ChaosConfig(**values)
 

@@ -98,6 +98,15 @@ class AckFirstExecutor(Executor):
         self._acked.shutdown(wait, cancel_futures=cancel_futures)
 
 
+def replay_into(app: App) -> Callable[[dict[str, Any]], None]:
+    """Hands a kept event back to the app, as Socket Mode would deliver it (no HTTP signature to check)."""
+
+    def dispatch(body: dict[str, Any]) -> None:
+        app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+
+    return dispatch
+
+
 def _services_middleware(services: Services) -> Any:
     def inject_services(context: BoltContext, next: Any) -> None:
         context["services"] = services

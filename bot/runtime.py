@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app, make_client
+from bot.app import build_app, make_client, replay_into
 from bot.config import Settings
 from bot.delivery import OutboxWorker
 from bot.services import Services
@@ -143,10 +143,17 @@ def _workspace_ids(factory: sessionmaker[Session]) -> Callable[[], list[str]]:
     return load
 
 
-def start_background(services: Services, *, scheduler: bool, instance: str) -> Callable[[], None]:
-    """Starts the outbox worker and (unless disabled) the scheduler; returns the function that stops them."""
+def start_background(services: Services, *, scheduler: bool, instance: str,
+                     replay: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], None]:
+    """Starts the outbox worker, the inbox replayer and (unless disabled) the scheduler; returns their stop."""
     if services.outbox_worker is not None:
         services.outbox_worker.start()
+    replayer = None
+    if replay is not None:
+        from bot.inbox import InboxReplayer
+
+        replayer = InboxReplayer(session_factory=services.session_factory, dispatch=replay)
+        replayer.start()
     sched = None
     if scheduler:
         from bot.scheduler import build_scheduler
@@ -156,6 +163,8 @@ def start_background(services: Services, *, scheduler: bool, instance: str) -> C
         sched.start()
 
     def stop() -> None:
+        if replayer is not None:
+            replayer.stop()
         if sched is not None:
             sched.shutdown(wait=True)  # let a digest being posted finish
         if services.outbox_worker is not None:
@@ -173,7 +182,7 @@ def run_socket_mode(settings: Settings, *, scheduler: bool = True) -> None:
     me = instance_id()
     services = build_services(settings, instance=me)
     app = build_app(settings, services)
-    stop_background = start_background(services, scheduler=scheduler, instance=me)
+    stop_background = start_background(services, scheduler=scheduler, instance=me, replay=replay_into(app))
     handler = SocketModeHandler(app, app_token=settings.slack_app_token,
                                 web_client=make_client(settings, settings.slack_app_token))
     log.info("secreview %s connected in Socket Mode", me)
@@ -195,6 +204,7 @@ class HttpApp:
     def __init__(self, services: Services, slack_handler: Any, telemetry: Any) -> None:
         self._services = services
         self._slack = slack_handler
+        self.bolt_app = slack_handler.app
         self._telemetry = telemetry
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -298,7 +308,8 @@ def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, s
     wsgi = make_wsgi(settings, services)
     server = create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
                            ident="secreview", channel_timeout=30, connection_limit=1000)
-    stop_background = start_background(services, scheduler=scheduler, instance=me)
+    stop_background = start_background(services, scheduler=scheduler, instance=me,
+                                       replay=replay_into(wsgi.bolt_app))
 
     def shutdown(*_: Any) -> None:
         log.info("shutting down: finishing in-flight requests")

@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 from slack_bolt import App, BoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import lifecycle
+from bot import inbox, lifecycle
 from handlers.common import services_of, workspace_of
 from handlers.home import publish_home
 from storage.models import ProcessedEvent
@@ -51,6 +52,38 @@ def _is_human_top_level(event: dict[str, Any]) -> bool:
     if thread_ts and thread_ts != event.get("ts"):
         return False  # a reply in a thread
     return isinstance(event.get("user"), str) and isinstance(event.get("ts"), str)
+
+
+def _worth_keeping(context: BoltContext, event: dict[str, Any]) -> bool:
+    """Events that change something: announcements, edits and deletions, the trigger reaction."""
+    kind = event.get("type")
+    if kind == "reaction_added":
+        return event.get("reaction") == services_of(context).settings.secreview_trigger_emoji
+    if kind != "message":
+        return False
+    if event.get("subtype") in ("message_changed", "message_deleted"):
+        return True
+    detector = services_of(context).detector
+    text = event.get("text")
+    return (_is_human_top_level(event) and _watched(context, event) and isinstance(text, str)
+            and detector is not None and detector.is_announcement(text))
+
+
+def keep_before_ack(body: dict[str, Any], context: BoltContext, next: Any) -> BoltResponse | None:
+    """Stores an event that will change something before Bolt acknowledges it (see bot/inbox.py)."""
+    event = body.get("event") if isinstance(body, dict) and body.get("type") == "event_callback" else None
+    event_id = body.get("event_id") if isinstance(event, dict) else None
+    if isinstance(event, dict) and isinstance(event_id, str) and event_id and _worth_keeping(context, event):
+        services = services_of(context)
+        try:
+            workspace_id = workspace_of(context, body)
+            services.write(lambda s: inbox.keep(s, event_id=event_id, workspace_id=workspace_id, body=body))
+        except (SQLAlchemyError, ValueError):
+            # Not kept, so not acknowledged: Slack delivers it again later.
+            log.error("could not keep event %s before acknowledging it", event_id, exc_info=True)
+            return BoltResponse(status=503, body="")
+    next()
+    return None
 
 
 def message_event(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
@@ -163,7 +196,8 @@ def ignore_event() -> None:
 
 
 def register(app: App) -> None:
-    """Binds the event listeners."""
+    """Binds the event listeners, and keeps the events that matter before they are acknowledged."""
+    app.use(keep_before_ack)
     app.event("message")(message_event)
     app.event("reaction_added")(reaction_added)
     app.event("app_home_opened")(app_home_opened)

@@ -221,6 +221,23 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class InboxEvent(Base):
+    """An event kept before Slack is told it arrived, so a crash before its change commits loses nothing.
+
+    Slack does not redeliver an event it saw acknowledged; the replay job hands any kept event without a
+    ProcessedEvent row back to the app after a grace period.
+    """
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (Index("ix_inbox_received", "received_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class OutboxMessage(Base):
     """A Slack call decided by a state change, written in its transaction and delivered after it."""
 

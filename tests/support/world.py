@@ -39,6 +39,7 @@ class World:
         self.team = fake.team_id
         self.base_url = base_url
         self.sender = SlackSender(f"{base_url}/slack/events", SIGNING_SECRET)
+        self.bolt_app: Any = None  # the in-process Bolt App, when there is one
 
     # --- acting as people --------------------------------------------------------------------------------
 
@@ -206,7 +207,9 @@ def running_world(database_url: str, **overrides: Any) -> Iterator[World]:
     assert services.outbox_worker is not None
     services.outbox_worker.start()
     try:
-        yield World(fake, services, f"http://127.0.0.1:{server.effective_port}")
+        world = World(fake, services, f"http://127.0.0.1:{server.effective_port}")
+        world.bolt_app = wsgi.bolt_app
+        yield world
     finally:
         services.outbox_worker.stop()
         server.close()

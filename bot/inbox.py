@@ -1,0 +1,108 @@
+"""Events kept before the ack, and the job that hands back any whose change never committed.
+
+Slack stops redelivering an event once it saw it acknowledged, and Bolt acknowledges an event before its
+listener runs. An announcement whose listener dies with the process (SIGKILL, a lost database) would be
+gone; keeping the event first, in one small insert, and replaying what no listener marked as processed
+closes that window.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import session_scope
+from storage.models import InboxEvent, ProcessedEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+# A listener commits within milliseconds; replaying one that is merely slow is harmless (the event id and the
+# message's review are unique), so a short grace gets a crashed announcement back quickly.
+REPLAY_AFTER = timedelta(seconds=5)
+MAX_REPLAYS = 5
+KEEP_FOR = timedelta(days=3)
+
+
+def keep(session: Session, *, event_id: str, workspace_id: str, body: dict[str, Any]) -> None:
+    """Stores the event unless it is stored already (a retry, another replica)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(InboxEvent)
+        .values(event_id=event_id[:64], workspace_id=workspace_id[:32], body=body, received_at=utcnow(), replays=0)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
+
+
+def due_for_replay(session: Session, *, now: datetime, limit: int = 50) -> list[InboxEvent]:
+    """Kept events older than the grace period that no listener marked as processed."""
+    processed = exists().where(ProcessedEvent.event_id == InboxEvent.event_id)
+    return list(session.scalars(
+        select(InboxEvent)
+        .where(InboxEvent.received_at < now - REPLAY_AFTER, InboxEvent.replays < MAX_REPLAYS, ~processed)
+        .order_by(InboxEvent.received_at)
+        .limit(limit)
+    ))
+
+
+class InboxReplayer:
+    """Every few seconds: replays kept, unprocessed events through the app; sweeps old ones daily."""
+
+    def __init__(self, *, session_factory: sessionmaker[Session], dispatch: Callable[[dict[str, Any]], None],
+                 interval_seconds: float = 3.0, clock: Callable[[], datetime] = utcnow) -> None:
+        self._session_factory = session_factory
+        self._dispatch = dispatch
+        self._interval = interval_seconds
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Replays what is due; returns how many events were handed back."""
+        now = self._clock()
+        with session_scope(self._session_factory, write=True) as session:
+            due = due_for_replay(session, now=now)
+            bodies = [(event.event_id, event.body, event.replays) for event in due]
+            if due:
+                # Count the attempt first: an event that crashes its listener every time stops after MAX_REPLAYS.
+                session.execute(update(InboxEvent).where(InboxEvent.event_id.in_([e for e, _, _ in bodies]))
+                                .values(replays=InboxEvent.replays + 1))
+            session.execute(delete(InboxEvent).where(InboxEvent.received_at < now - KEEP_FOR))
+        for event_id, body, replays in bodies:
+            log.warning("replaying event %s (attempt %s): it was acknowledged but never processed", event_id,
+                        replays + 1)
+            try:
+                self._dispatch(body)
+            except Exception:  # one bad event must not stop the others
+                log.exception("replay of event %s failed", event_id)
+        return len(bodies)
+
+    def start(self) -> None:
+        """Starts the replay thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="secreview-inbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops after the pass under way."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        # A pass at once on start: what a killed process left behind is handed back without waiting.
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except SQLAlchemyError:
+                log.warning("inbox replay pass failed; the database is not answering", exc_info=True)
+            self._stop.wait(self._interval)
