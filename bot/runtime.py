@@ -76,6 +76,29 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
                     rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings)
 
 
+def verify_token(settings: Settings, *, attempts: int = 6) -> None:
+    """Checks the bot token with auth.test, riding out a flaky Slack; a refused token is one clear line."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.config import SettingsError
+
+    client = make_client(settings)
+    for attempt in range(1, attempts + 1):
+        try:
+            client.auth_test()
+            return
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if status != 429 and status < 500:
+                raise SettingsError(f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error')})") from None
+            reason = f"HTTP {status}"
+        except OSError as exc:
+            reason = str(exc)
+        log.warning("auth.test failed (%s), attempt %s of %s", reason, attempt, attempts)
+        time.sleep(min(2.0**attempt, 10.0))
+    raise SettingsError(f"SLACK_API_URL: Slack did not answer auth.test at {settings.slack_api_url}")
+
+
 def single_workspace_clients(settings: Settings, *, retries: bool = True) -> Callable[[str], WebClient]:
     """One bot token: the same client for every workspace id."""
     client = make_client(settings, retries=retries)
@@ -180,8 +203,9 @@ def run_socket_mode(settings: Settings, *, scheduler: bool = True) -> None:
 
     configure_logging(settings)
     me = instance_id()
+    verify_token(settings)
     services = build_services(settings, instance=me)
-    app = build_app(settings, services)
+    app = build_app(settings, services, token_verification=False)
     stop_background = start_background(services, scheduler=scheduler, instance=me, replay=replay_into(app))
     handler = SocketModeHandler(app, app_token=settings.slack_app_token,
                                 web_client=make_client(settings, settings.slack_app_token))
@@ -304,8 +328,10 @@ def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, s
 
     configure_logging(settings)
     me = instance_id()
+    if not settings.oauth_enabled:
+        verify_token(settings)
     services = build_services(settings, instance=me)
-    wsgi = make_wsgi(settings, services)
+    wsgi = make_wsgi(settings, services, token_verification=False)
     server = create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
                            ident="secreview", channel_timeout=30, connection_limit=1000)
     stop_background = start_background(services, scheduler=scheduler, instance=me,

@@ -8,9 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import intake, lifecycle, views
+from bot import intake, lifecycle, render, views
 from bot.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from bot.ids import BlockId, CallbackId
 from bot.states import OPEN_STATES
@@ -166,6 +167,12 @@ def parse_decision(values: dict[str, Any]) -> lifecycle.DecisionForm:
 
 # --- submissions -----------------------------------------------------------------------------------------
 
+def _unavailable(ack: Ack, block: str) -> None:
+    # Nothing was recorded: keep the modal open with its answers, so the user can submit again in a moment.
+    log.error("a modal submission could not be recorded: the database is not answering", exc_info=True)
+    ack(response_action="errors", errors={block: render.raw_message("error.unavailable")})
+
+
 def _errors(ack: Ack, exc: DomainError, default_block: str) -> None:
     field = getattr(exc, "field", None) or default_block
     ack(response_action="errors", errors={str(field): exc.plain_message[:300]})
@@ -197,6 +204,8 @@ def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         services.write(change)
     except DomainError as exc:
         return _errors(ack, exc, BlockId.TITLE)
+    except SQLAlchemyError:
+        return _unavailable(ack, BlockId.TITLE)
     ack()
     return None
 
@@ -219,6 +228,8 @@ def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
                                                   actor=actor, key=key, form=form))
     except DomainError as exc:
         return _errors(ack, exc, BlockId.OUTCOME)
+    except SQLAlchemyError:
+        return _unavailable(ack, BlockId.OUTCOME)
     ack()
     return None
 
@@ -239,6 +250,8 @@ def ask_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
                                                         actor=actor, key=key, question=question))
     except DomainError as exc:
         return _errors(ack, exc, BlockId.QUESTION)
+    except SQLAlchemyError:
+        return _unavailable(ack, BlockId.QUESTION)
     ack()
     return None
 

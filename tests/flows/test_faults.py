@@ -306,8 +306,6 @@ def test_requests_are_answered_politely_while_it_is_down_and_served_after(outage
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason="handlers/errors.py answers a failed modal submission with an empty 200, "
-                                       "which closes the modal as if the decision had been recorded")
 def test_a_decision_submitted_while_it_is_down_is_recorded_or_refused_visibly(outage: dict[str, Any]) -> None:
     response = outage["decision_during"]
     assert outage["decision_recorded"] or not is_clean_ack(response)
@@ -317,7 +315,5 @@ def test_a_decision_submitted_while_it_is_down_is_recorded_or_refused_visibly(ou
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason="events are acknowledged before their listener writes (Bolt's "
-                                       "process_before_response=False), so Slack never retries one whose write failed")
 def test_an_announcement_arriving_while_it_is_down_is_not_lost(outage: dict[str, Any]) -> None:
     assert outage["event_recorded"]
