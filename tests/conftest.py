@@ -92,3 +92,18 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     yield session
     session.rollback()
     session.close()
+
+
+# Modules that never touch the database run once, in the SQLite pass; the PostgreSQL pass skips them.
+DATABASE_INDEPENDENT = ("test_intake.py", "test_intake_fuzz.py", "test_commands.py", "test_render.py",
+                        "test_views.py", "test_fake_slack.py", "test_bench_quick.py", "test_sandbox_browser.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out what the SQLite pass already proved and the database cannot change."""
+    if not is_postgres():
+        return
+    kept = [item for item in items if item.path.name not in DATABASE_INDEPENDENT]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.path.name in DATABASE_INDEPENDENT])
+        items[:] = kept
