@@ -2,7 +2,7 @@
 
 import calendar
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -260,9 +260,11 @@ DEFAULT_RULES = IntakeRules(
 _SLACK_TAG_RE = re.compile(r"<([^<>|\n]*)(?:\|([^<>\n]*))?>")
 # An emoji code has at least one letter, so times such as 10:30:45 survive.
 _EMOJI_RE = re.compile(r":[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:")
-# ASCII text is split with bytes.translate + split (C speed); other text with the equivalent regex.
-_ASCII_SEPARATORS = bytes(b if chr(b).isalnum() else 32 for b in range(256))
-_WORD_RE = re.compile(r"[^\W_]+")
+# Text is split with bytes.translate + split (C speed): every ASCII character but letters and digits becomes a
+# space, UTF-8 bytes of other characters are kept; the rare pieces that are not ASCII then go through the
+# equivalent regex. (A regex over the whole text is ten times slower.)
+_SEPARATORS = bytes(b if b >= 128 or chr(b).isalnum() else 32 for b in range(256))
+_WORD_RE = re.compile(r"[^\W_][^\W_]*")  # not [^\W_]+: a leading character class lets the engine skip ahead
 
 
 def _unescape(text: str) -> str:
@@ -307,9 +309,16 @@ def _clean_for_detection(text: str) -> str:
 
 def _words(lowered: str) -> list[str]:
     """The words of cleaned text (see above)."""
+    pieces = lowered.encode().translate(_SEPARATORS).decode().split()
     if lowered.isascii():
-        return lowered.encode().translate(_ASCII_SEPARATORS).decode().split()
-    return _WORD_RE.findall(lowered)
+        return pieces
+    words: list[str] = []
+    for piece in pieces:
+        if piece.isascii():
+            words.append(piece)
+        else:  # "we’re", "café", "kick–off"
+            words += _WORD_RE.findall(piece)
+    return words
 
 
 def _phrase_words(phrase: str) -> tuple[str, ...]:
@@ -396,6 +405,7 @@ class _PhraseMatcher:
         by_key, once = self._by_key, self._once
         matches: list[tuple[int, int, int, tuple[str, ...]]] = []
         longer = False
+        joined_ok: dict[re.Pattern[str], bool] = {}  # one search per phrase, however often its words recur
         for word in hits:
             entries = by_key[word]
             if not every and word in once:
@@ -411,9 +421,15 @@ class _PhraseMatcher:
                         matches.append((i, -1, kind, values))
                         continue
                     start, k = i - offset, len(phrase)
-                    if start >= 0 and words[start : start + k] == phrase and joined.search(lowered):
-                        matches.append((start, -k, kind, values))
-                        longer = True
+                    if start >= 0 and words[start : start + k] == phrase:
+                        ok = joined_ok.get(joined)
+                        if ok is None:
+                            ok = joined_ok[joined] = joined.search(lowered) is not None
+                        if ok:
+                            matches.append((start, -k, kind, values))
+                            longer = True
+        if not matches:
+            return self._nothing
         if len(matches) > 1:
             matches.sort()
         found: list[list[_Span]] = [[] for _ in range(self._kinds)]
@@ -879,19 +895,18 @@ _STARTERS: dict[str, tuple[_Parser, ...]] = {
 }
 
 
-def _word_index(lowered: str, pos: int) -> int:
-    """The index of the word that starts at or after character pos."""
-    return len(_words(lowered[:pos]))
-
-
 def _scan_dates(
     lowered: str, t: list[str], anchors: Iterable[str], numeric: bool, today: date
 ) -> list[tuple[int, int, date]]:
     """Every not-past date a message names, as (first word, word after, date), in text order."""
     taken: list[tuple[int, int, date | None]] = []
     if numeric:
+        # Word positions are counted from one match to the next (each starts a word), never from the
+        # start again, so that a long message full of dates stays linear.
+        start, counted_to = 0, 0
         for m in _NUMERIC_DATE_RE.finditer(lowered):
-            start = len(_words(lowered[: m.start()]))
+            start += len(_words(lowered[counted_to : m.start()]))
+            counted_to = m.start()
             taken.append((start, start + len(_words(m.group())), _numeric_date(m)))
     spans = list(taken)
     # Word dates: parse only the few words before and at each anchor, skipping numeric dates. The parsers
@@ -972,29 +987,34 @@ def _go_live_in(lowered: str, words: list[str], word_set: frozenset[str], today:
             ends.extend(_sentence_ends(lowered))
         return bisect_right(ends, a) == bisect_right(ends, b)
 
+    # Only the nearest word on either side of a date can be the nearest in its sentence; bisect finds
+    # them, so that many dates and many words do not multiply.
+    k_starts, k_ends = [k[0] for k in keywords], [k[1] for k in keywords]
     best: tuple[int, date] | None = None
-    for k_start, k_end, _ in keywords:
-        for start, end, d in candidates:
-            if k_end <= start:  # "go-live on 15 Jan": the usual order
-                gap = start - k_end
-                ok = gap <= _GO_LIVE_WINDOW and same_sentence(k_end - 1, start)
-            elif k_start >= end:  # "15 Jan go-live": rarer, so it counts double
-                gap = (k_start - end) * 2 + 1
-                ok = gap <= _GO_LIVE_WINDOW and same_sentence(end - 1, k_start)
-            else:
-                continue
-            if ok and (best is None or gap < best[0]):
+    for start, end, d in candidates:
+        j = bisect_right(k_ends, start) - 1  # "go-live on 15 Jan": the usual order
+        if j >= 0:
+            gap = start - k_ends[j]
+            closer = gap <= _GO_LIVE_WINDOW and (best is None or gap < best[0])
+            if closer and same_sentence(k_ends[j] - 1, start):
+                best = (gap, d)
+        j = bisect_left(k_starts, end)  # "15 Jan go-live": rarer, so it counts double
+        if j < len(k_starts):
+            gap = (k_starts[j] - end) * 2 + 1
+            closer = gap <= _GO_LIVE_WINDOW and (best is None or gap < best[0])
+            if closer and same_sentence(end - 1, k_starts[j]):
                 best = (gap, d)
     if best is not None:
         return best[1]
+    e_starts, e_ends = [e[0] for e in events], [e[1] for e in events]
     for start, end, d in candidates:
-        near_event = any(
-            (e_end <= start and start - e_end <= _EVENT_WINDOW and same_sentence(e_end - 1, start))
-            or (e_start >= end and e_start - end <= _EVENT_WINDOW and same_sentence(end - 1, e_start))
-            for e_start, e_end, _ in events
-        )
-        if not near_event:
-            return d
+        j = bisect_right(e_ends, start) - 1
+        if j >= 0 and start - e_ends[j] <= _EVENT_WINDOW and same_sentence(e_ends[j] - 1, start):
+            continue  # "kick-off next Monday"
+        j = bisect_left(e_starts, end)
+        if j < len(e_starts) and e_starts[j] - end <= _EVENT_WINDOW and same_sentence(end - 1, e_starts[j]):
+            continue  # "Monday's kick-off"
+        return d
     return None
 
 
@@ -1030,11 +1050,13 @@ _GREETING_RE = re.compile(
 # First characters that can start a list mark or a greeting: most lines start with neither.
 _LIST_MARK_STARTS = frozenset(" \t>&-*\u2022\u25e6\u25aa\u2023\u00b7\u2013\u2014" + "0123456789") | {""}
 _GREETING_STARTS = frozenset(":*_~hHgGdDmMfFpPuUaAnNbBeE")
-_SENTENCE_END_RE = re.compile(r"[.!?]+(?=\s|$)")
-# A period after these is not the end of a sentence ("Go-live 15 Jan. 2027", "e.g. Salesforce").
-_ABBREVIATIONS = frozenset(
-    {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "eg",
-     "ie", "etc", "vs", "approx", "incl", "dr", "mr", "mrs", "ms", "no", "st", "inc", "ltd", "co", "corp"}
+_SENTENCE_END_RE = re.compile(r"[.!?][.!?]*(?=\s|$)")  # a leading character class lets the engine skip ahead
+# A period after these ends no sentence ("e.g. Salesforce"); after the others only when a capital follows
+# ("Go-live 15 Jan. 2027" goes on, "... with Acme Inc. Go-live ..." does not).
+_NEVER_LAST = frozenset({"e.g", "i.e", "eg", "ie", "cf", "vs", "approx", "incl", "dr", "mr", "mrs", "ms"})
+_ABBREVIATIONS = _NEVER_LAST | frozenset(
+    {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "st", "inc",
+     "ltd", "co", "corp", "etc"}
 )
 _ALNUM_RE = re.compile(r"[^\W_]")
 _SPACED_MARKS = tuple((f" {mark}", mark) for mark in ",.;:!?)")
@@ -1072,8 +1094,10 @@ def _first_sentences(line: str) -> str:
         end = m.start()
         if line.count(" ", 0, end) < 3:  # fewer than four words so far
             continue
-        if m.group() == "." and line[line.rfind(" ", 0, end) + 1 : end].lower() in _ABBREVIATIONS:
-            continue
+        if m.group() == ".":
+            word = line[line.rfind(" ", 0, end) + 1 : end].lower()
+            if word in _ABBREVIATIONS and (word in _NEVER_LAST or not line[m.end() :].lstrip()[:1].isupper()):
+                continue
         if line.rfind("<", 0, end) > line.rfind(">", 0, end):
             continue  # inside a link or mention
         return line[: m.end()]
@@ -1174,7 +1198,8 @@ class Detector:
         lowered = _clean_for_detection(text)
         words = _words(lowered)
         word_set = frozenset(words)
-        analysis = _Analysis(lowered, words, word_set, *self._matcher.spans(lowered, words, word_set))
+        phrases, tags, vendors, regulations = self._matcher.spans(lowered, words, word_set)
+        analysis = _Analysis(lowered, words, word_set, phrases, tags, vendors, regulations)
         self._last = (text, analysis)
         return analysis
 

@@ -1,5 +1,6 @@
 """Property tests for bot/intake.py: no message makes detection, pre-fill or date extraction fail."""
 
+import re
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.intake import (
     rules_from_config,
     score_risk,
 )
+from bot.intake import _words as words_of
 
 DETECTOR = Detector(DEFAULT_RULES)
 FUZZ = settings(max_examples=300, deadline=None)
@@ -84,6 +86,14 @@ def test_go_live_is_none_or_not_in_the_past(text: str, today: date) -> None:
 @given(messages, days)
 def test_prefill_agrees_with_extract_go_live(text: str, today: date) -> None:
     assert DETECTOR.prefill(text, today=today).go_live == extract_go_live(text, today=today)
+
+
+@FUZZ
+@given(messages)
+def test_the_fast_word_split_equals_the_plain_regex(text: str) -> None:
+    # Words are split with bytes.translate for speed; this is what that must be equivalent to.
+    lowered = text.lower()
+    assert words_of(lowered) == re.findall(r"[^\W_]+", lowered)
 
 
 ascii_text = st.lists(
