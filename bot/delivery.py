@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +14,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox, render
+from bot.background import BackgroundLoop
 from storage.db import session_scope
 from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
 
@@ -110,42 +110,25 @@ class OutboxWorker:
         self._security_channel = security_channel
         self._poll_seconds = poll_seconds
         self._clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("secreview-outbox", self._pass, poll_seconds)
         self._last_sweep: datetime | None = None
 
     def wake(self) -> None:
         """Asks for a pass now (after a commit that wrote notices)."""
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
         """Starts the delivery thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="secreview-outbox", daemon=True)
-            self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finishes the pass under way, then stops."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                stats = self.run_once()
-                self._sweep_if_due()
-            except SQLAlchemyError:
-                # The database is away (restart, failover): keep the thread, try again shortly.
-                log.warning("outbox pass failed; the database is not answering", exc_info=True)
-                stats = DeliveryStats()
-            if stats.sent or stats.failed:
-                continue  # there may be more right behind
-            self._wake.wait(self._poll_seconds)
-            self._wake.clear()
+    def _pass(self) -> bool:
+        stats = self.run_once()
+        self._sweep_if_due()
+        return bool(stats.sent or stats.failed)  # there may be more right behind
 
     def run_once(self, limit: int = 100) -> DeliveryStats:
         """Claims what is due (never overtaking an earlier row of the same conversation) and delivers it."""

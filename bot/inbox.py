@@ -9,7 +9,6 @@ closes that window.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import BackgroundLoop
 from storage.db import session_scope
 from storage.models import InboxEvent, ProcessedEvent, utcnow
 
@@ -60,10 +59,9 @@ class InboxReplayer:
                  interval_seconds: float = 3.0, clock: Callable[[], datetime] = utcnow) -> None:
         self._session_factory = session_factory
         self._dispatch = dispatch
-        self._interval = interval_seconds
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A pass at once on start: what a killed process left behind is handed back without waiting.
+        self._loop = BackgroundLoop("secreview-inbox", self._pass, interval_seconds)
 
     def run_once(self) -> int:
         """Replays what is due; returns how many events were handed back."""
@@ -85,24 +83,14 @@ class InboxReplayer:
                 log.exception("replay of event %s failed", event_id)
         return len(bodies)
 
+    def _pass(self) -> bool:
+        self.run_once()
+        return False  # replays are rare and never urgent: the next pass waits for the interval
+
     def start(self) -> None:
         """Starts the replay thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="secreview-inbox", daemon=True)
-            self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops after the pass under way."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        # A pass at once on start: what a killed process left behind is handed back without waiting.
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except SQLAlchemyError:
-                log.warning("inbox replay pass failed; the database is not answering", exc_info=True)
-            self._stop.wait(self._interval)
+        self._loop.stop(timeout)

@@ -164,6 +164,13 @@ def _clean(text: str | None, limit: int) -> str:
     return (text or "").strip()[:limit]
 
 
+def _required(text: str | None, message_key: str, field: str) -> str:
+    cleaned = _clean(text, MAX_TEXT)
+    if not cleaned:
+        raise InvalidInput(message_key, field=field)
+    return cleaned
+
+
 def _first_response(review: Review, now: datetime) -> None:
     if review.first_response_at is None:
         review.first_response_at = now
@@ -389,9 +396,7 @@ def request_info(
     """A reviewer asks the owner a question: in the thread and by DM; the review waits in needs_info."""
     now = now or utcnow()
     _require(actor.may_review, "refused.reviewer_only", action="ask for information")
-    question = _clean(question, MAX_TEXT)
-    if not question:
-        raise InvalidInput("error.question_required", field="question")
+    question = _required(question, "error.question_required", "question")
     workspace, review = _load_for_change(session, workspace_id, key)
     _require_state(review, OPEN_STATES, "ask_info")
     _first_response(review, now)
@@ -570,9 +575,7 @@ def reopen(
     """A reviewer reopens a decided review, with a reason; it goes back to in_review."""
     now = now or utcnow()
     _require(actor.may_review, "refused.reviewer_only", action="reopen reviews")
-    reason = _clean(reason, MAX_TEXT)
-    if not reason:
-        raise InvalidInput("error.reason_required", field="reason")
+    reason = _required(reason, "error.reason_required", "reason")
     workspace, review = _load_for_change(session, workspace_id, key)
     _require_state(review, DECIDED_STATES, "reopen")
     review.decided_at = None
@@ -603,9 +606,7 @@ def waive_condition(
     """A reviewer waives a safeguard, with a reason."""
     now = now or utcnow()
     _require(actor.may_review, "refused.reviewer_only", action="waive conditions")
-    reason = _clean(reason, MAX_TEXT)
-    if not reason:
-        raise InvalidInput("error.reason_required", field="reason")
+    reason = _required(reason, "error.reason_required", "reason")
     workspace, review, condition = _load_condition(session, workspace_id, condition_id)
     return _close_condition(session, settings=settings, workspace=workspace, review=review, condition=condition,
                             actor=actor, state=ConditionState.WAIVED, reason=reason, now=now)
