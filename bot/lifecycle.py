@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot import audit, intake, notices
+from bot import audit, intake, notices, render
 from bot.config import Settings
 from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.states import (
@@ -241,7 +241,7 @@ def open_review(
     review = Review(
         workspace_id=workspace_id,
         number=workspace.last_review_number,
-        title=chosen_title or "Untitled project",
+        title=chosen_title or render.raw_message("review.untitled"),
         summary="",
         announcement_text=text,
         owner_id=actor.user_id,
@@ -459,11 +459,11 @@ def fast_track(
 
 
 def _fast_track_form(review: Review) -> DecisionForm:
-    from bot.render import standard_conditions  # late: rendering is only needed for this path
+    from bot.render import raw_message, standard_conditions  # late: rendering is only needed for this path
 
     conditions = tuple(standard_conditions())
     outcome = Outcome.APPROVED_WITH_CONDITIONS if conditions else Outcome.APPROVED
-    return DecisionForm(outcome=outcome, rationale="fast track: low risk", conditions=conditions)
+    return DecisionForm(outcome=outcome, rationale=raw_message("review.fast_track_rationale"), conditions=conditions)
 
 
 def _decide(

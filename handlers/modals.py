@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot import intake, lifecycle, render, views
 from bot.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from bot.ids import BlockId, CallbackId
+from bot.services import Services
 from bot.states import OPEN_STATES
 from handlers.common import actor_of, metadata, read_metadata, services_of, workspace_of
 from storage.models import Review, utcnow
@@ -178,82 +181,93 @@ def _errors(ack: Ack, exc: DomainError, default_block: str) -> None:
     ack(response_action="errors", errors={str(field): exc.plain_message[:300]})
 
 
-def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    """Records the intake (or opens a new review from it); field errors are shown on the field."""
-    services = services_of(context)
-    user_id = str((body.get("user") or {}).get("id") or "")
-    values = (view.get("state") or {}).get("values") or {}
-    meta = read_metadata(view)
+@dataclass(frozen=True)
+class Submission:
+    """What every modal submission carries, read once."""
+
+    services: Services
+    workspace_id: str
+    actor: lifecycle.Actor
+    values: dict[str, Any]
+    metadata: dict[str, Any]
+
+    def key(self, field: str) -> int:
+        """The review the modal was opened for; a form without one is out of date."""
+        key = self.metadata.get("key")
+        if not isinstance(key, int):
+            raise InvalidInput("error.stale_form", field=field)
+        return key
+
+
+def _record(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, default_block: str,
+            change: Callable[[Submission], object]) -> None:
+    """Runs one submission's change before the ack, so refusals and bad fields land on the form."""
     try:
-        workspace_id = workspace_of(context, body)
-        actor = actor_of(context, user_id, body)
-        form = parse_intake(values, fallback_owner=user_id)
-
-        def change(session: Session) -> Review:
-            key = meta.get("key")
-            if meta.get("new") or not isinstance(key, int):
-                assert services.detector is not None
-                opened = lifecycle.open_review(
-                    session, settings=services.settings, detector=services.detector, workspace_id=workspace_id,
-                    actor=actor, text=f"{form.title}\n{form.summary}".strip(), title=form.title, via="new",
-                )
-                key = opened.review.number
-            return lifecycle.submit_intake(session, settings=services.settings, workspace_id=workspace_id,
-                                           actor=actor, key=key, form=form, rules=services.rules)
-
-        services.write(change)
+        submission = Submission(
+            services=services_of(context),
+            workspace_id=workspace_of(context, body),
+            actor=actor_of(context, str((body.get("user") or {}).get("id") or ""), body),
+            values=(view.get("state") or {}).get("values") or {},
+            metadata=read_metadata(view),
+        )
+        change(submission)
     except DomainError as exc:
-        return _errors(ack, exc, BlockId.TITLE)
+        return _errors(ack, exc, default_block)
     except SQLAlchemyError:
-        return _unavailable(ack, BlockId.TITLE)
+        return _unavailable(ack, default_block)
     ack()
     return None
+
+
+def _intake(sub: Submission) -> None:
+    services = sub.services
+    form = parse_intake(sub.values, fallback_owner=sub.actor.user_id)
+
+    def change(session: Session) -> Review:
+        key = sub.metadata.get("key")
+        if sub.metadata.get("new") or not isinstance(key, int):
+            assert services.detector is not None
+            opened = lifecycle.open_review(
+                session, settings=services.settings, detector=services.detector, workspace_id=sub.workspace_id,
+                actor=sub.actor, text=f"{form.title}\n{form.summary}".strip(), title=form.title, via="new",
+            )
+            key = opened.review.number
+        return lifecycle.submit_intake(session, settings=services.settings, workspace_id=sub.workspace_id,
+                                       actor=sub.actor, key=key, form=form, rules=services.rules)
+
+    services.write(change)
+
+
+def _decision(sub: Submission) -> None:
+    if not sub.actor.may_review:
+        raise NotAllowed("refused.reviewer_only", action="decide reviews")
+    key = sub.key(BlockId.OUTCOME)
+    form = parse_decision(sub.values)
+    sub.services.write(lambda s: lifecycle.decide(s, settings=sub.services.settings, workspace_id=sub.workspace_id,
+                                                  actor=sub.actor, key=key, form=form))
+
+
+def _ask_info(sub: Submission) -> None:
+    key = sub.key(BlockId.QUESTION)
+    question = _text(sub.values, BlockId.QUESTION)
+    sub.services.write(lambda s: lifecycle.request_info(s, settings=sub.services.settings,
+                                                        workspace_id=sub.workspace_id, actor=sub.actor, key=key,
+                                                        question=question))
+
+
+def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """Records the intake (or opens a new review from it); field errors are shown on the field."""
+    _record(ack, body, view, context, BlockId.TITLE, _intake)
 
 
 def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """Records the decision; the permission is checked again here, whatever the modal was opened with."""
-    services = services_of(context)
-    user_id = str((body.get("user") or {}).get("id") or "")
-    values = (view.get("state") or {}).get("values") or {}
-    key = read_metadata(view).get("key")
-    try:
-        workspace_id = workspace_of(context, body)
-        actor = actor_of(context, user_id, body)
-        if not actor.may_review:
-            raise NotAllowed("refused.reviewer_only", action="decide reviews")
-        if not isinstance(key, int):
-            raise InvalidInput("error.stale_form", field=BlockId.OUTCOME)
-        form = parse_decision(values)
-        services.write(lambda s: lifecycle.decide(s, settings=services.settings, workspace_id=workspace_id,
-                                                  actor=actor, key=key, form=form))
-    except DomainError as exc:
-        return _errors(ack, exc, BlockId.OUTCOME)
-    except SQLAlchemyError:
-        return _unavailable(ack, BlockId.OUTCOME)
-    ack()
-    return None
+    _record(ack, body, view, context, BlockId.OUTCOME, _decision)
 
 
 def ask_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """Sends the question to the owner (reviewers, checked again here)."""
-    services = services_of(context)
-    user_id = str((body.get("user") or {}).get("id") or "")
-    values = (view.get("state") or {}).get("values") or {}
-    key = read_metadata(view).get("key")
-    try:
-        workspace_id = workspace_of(context, body)
-        actor = actor_of(context, user_id, body)
-        if not isinstance(key, int):
-            raise InvalidInput("error.stale_form", field=BlockId.QUESTION)
-        question = _text(values, BlockId.QUESTION)
-        services.write(lambda s: lifecycle.request_info(s, settings=services.settings, workspace_id=workspace_id,
-                                                        actor=actor, key=key, question=question))
-    except DomainError as exc:
-        return _errors(ack, exc, BlockId.QUESTION)
-    except SQLAlchemyError:
-        return _unavailable(ack, BlockId.QUESTION)
-    ack()
-    return None
+    _record(ack, body, view, context, BlockId.QUESTION, _ask_info)
 
 
 def register(app: App) -> None:
