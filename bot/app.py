@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt import Ack, App, BoltContext, BoltRequest
+from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -66,36 +70,91 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
 
 
 class AckFirstExecutor(Executor):
-    """Bolt's listener executor: a listener Bolt still waits on to call ack() never queues behind acked work.
+    """Bolt's listener executor and the middleware that goes with it: no acknowledgement waits for a listener.
 
-    Bolt acks an event before handing its listener over, but a command, a click or a modal submission is
-    answered only once its listener thread has called ack(). On one shared pool, a burst of announcements
-    (database writes, rendering) would sit ahead of those and hold their acks back for as long as it takes to
-    clear. So work whose request is already acknowledged gets a smaller pool of its own (which also caps how
-    many threads compete for the GIL with the request threads), and the full pool stays for the rest.
+    Bolt acks an event before it hands the listener over, but answers a command or a click only once a listener
+    thread has called ack(). bench/ack.py showed what that costs under load: the threads of one shared pool
+    were all busy with earlier work (an announcement being opened, a "Take" waiting for SQLite's writer slot), so
+    the next click's ack() waited for a free thread, for seconds at 200 requests/s. Every secreview command and
+    button listener acks with nothing before doing anything else (answers go through respond(), views.open and
+    the outbox), so `middleware` gives that same empty ack when the request arrives and Bolt answers Slack at
+    once. What the listener does then is work after the ack, like an event's: it waits in a queue for one of a
+    few workers (`threads // 8`, at least 2), commands and clicks (a person is waiting, a trigger_id lasts 3 s)
+    before events. Few workers on purpose: more threads would not make CPython do more at once, only take the
+    GIL from the request threads (at 200 requests/s, 4 workers gave acks a p50 of 430 ms, 2 gave 115 ms).
+    Modal submissions are still acked by their listener (validation errors are part of the answer), on a pool
+    of their own that never queues behind the work above.
     """
 
     def __init__(self, threads: int) -> None:
         self._awaiting_ack = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="secreview-listener")
-        self._acked = ThreadPoolExecutor(max_workers=max(2, threads // 4), thread_name_prefix="secreview-acked")
+        self._after_ack = _PriorityPool(max(2, threads // 8), name="secreview-acked")
         self._local = threading.local()
 
-    def middleware(self, context: BoltContext, next: Any) -> None:
-        """Notes the request this thread is dispatching; Bolt submits its listeners from the same thread."""
+    def middleware(self, body: dict[str, Any], context: BoltContext, next: Any) -> None:
+        """Acks a command or a click on arrival and notes the request (Bolt submits from the same thread)."""
         self._local.context = context
+        self._local.interactive = is_slash_command(body) or is_block_actions(body)
+        if self._local.interactive:
+            context.ack()
         next()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        """Runs fn on the pool that fits: acked already (events) or still to be acked (everything else)."""
+        """Queues work whose request is answered already; runs the rest (a modal submission) at once."""
         context: BoltContext | None = getattr(self._local, "context", None)
-        ack = context.ack if context is not None else None
-        acked = ack is not None and ack.response is not None
-        return (self._acked if acked else self._awaiting_ack).submit(fn, *args, **kwargs)
+        ack = context.get("ack") if context is not None else None
+        if isinstance(ack, Ack) and ack.response is not None:
+            first = bool(getattr(self._local, "interactive", False))
+            return self._after_ack.submit(functools.partial(fn, *args, **kwargs), first=first)
+        return self._awaiting_ack.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Shuts both pools down."""
         self._awaiting_ack.shutdown(wait, cancel_futures=cancel_futures)
-        self._acked.shutdown(wait, cancel_futures=cancel_futures)
+        self._after_ack.shutdown(wait)
+
+
+class _PriorityPool:
+    """A fixed set of worker threads taking work from one queue, `first` work before the rest (FIFO within)."""
+
+    def __init__(self, workers: int, *, name: str) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Future[Any] | None]] = (
+            queue.PriorityQueue())
+        self._order = itertools.count()
+        self._workers = [threading.Thread(target=self._work, name=f"{name}_{n}", daemon=True) for n in range(workers)]
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], T], *, first: bool) -> Future[T]:
+        """Queues fn; its Future has the result."""
+        future: Future[T] = Future()
+        with self._lock:
+            if not self._started:  # threads start with the first work, not when the app is built
+                self._started = True
+                for worker in self._workers:
+                    worker.start()
+        self._queue.put((0 if first else 1, next(self._order), fn, future))
+        return future
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Lets the queued work finish, then stops the workers."""
+        for _ in self._workers:
+            self._queue.put((2, next(self._order), None, None))
+        if wait and self._started:
+            for worker in self._workers:
+                worker.join()
+
+    def _work(self) -> None:
+        while True:
+            _, _, fn, future = self._queue.get()
+            if fn is None or future is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the Future, as ThreadPoolExecutor does
+                future.set_exception(exc)
 
 
 def replay_into(app: App) -> Callable[[dict[str, Any]], None]:

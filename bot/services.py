@@ -46,14 +46,15 @@ class Services:
         if self.roles is None:
             self.roles = RoleResolver(self.settings, self.client_for)
 
-    def write(self, change: Callable[[Session], T]) -> T:
+    def write(self, change: Callable[[Session], T], *, urgent: bool = False) -> T:
         """Runs one change as one transaction (with its audit event and notices), retrying transient DB errors.
 
-        The whole function is re-run on a retry, so it must read what it needs inside.
+        The whole function is re-run on a retry, so it must read what it needs inside. `urgent`: an ack waits
+        for this write (storage.db.session_scope lets it go first).
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with session_scope(self.session_factory, write=True) as session:
+                with session_scope(self.session_factory, write=True, urgent=urgent) as session:
                     result = change(session)
                 break
             except OperationalError as exc:

@@ -77,7 +77,9 @@ def keep_before_ack(body: dict[str, Any], context: BoltContext, next: Any) -> Bo
         services = services_of(context)
         try:
             workspace_id = workspace_of(context, body)
-            services.write(lambda s: inbox.keep(s, event_id=event_id, workspace_id=workspace_id, body=body))
+            # urgent: Slack's ack waits for this insert, so it goes before the writers processing earlier events.
+            services.write(lambda s: inbox.keep(s, event_id=event_id, workspace_id=workspace_id, body=body),
+                           urgent=True)
         except (SQLAlchemyError, ValueError):
             # Not kept, so not acknowledged: Slack delivers it again later.
             log.error("could not keep event %s before acknowledging it", event_id, exc_info=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +52,60 @@ def _on_sqlite_begin(connection: Any) -> None:
 WRITE_OPTION = "secreview_write"
 
 
+class WriterQueue:
+    """SQLite's single writer slot, handed over within this process in order, and to the ack path first.
+
+    SQLite admits one writer at a time; the others wait in its busy handler, which polls with sleeps of up to
+    100 ms and in no order, so under load a writer can be passed over again and again (bench/ack.py saw the
+    insert an announcement's ack waits for take over 3 s behind the announcements being processed). Writers
+    of this process queue here instead, get the slot the moment it is free, and an `urgent` writer (one that
+    a Slack request's acknowledgement waits for) goes before every writer that is not. Other processes are
+    still kept apart by SQLite's own lock and busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+
+    def acquire(self, *, urgent: bool = False, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> bool:
+        """Takes the slot (again, for a thread that holds it); False after `timeout` (SQLite's busy wait decides)."""
+        me = threading.get_ident()
+        deadline = time.monotonic() + timeout
+        with self._free:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            self._urgent_waiting += urgent
+            try:
+                while self._owner is not None or (self._urgent_waiting and not urgent):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._free.wait(remaining)
+                self._owner, self._depth = me, 1
+                return True
+            finally:
+                self._urgent_waiting -= urgent
+
+    def release(self) -> None:
+        """Gives the slot back (after the commit or the rollback)."""
+        with self._free:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._free.notify_all()
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The writer queue of a SQLite engine made by make_engine (None for PostgreSQL, whose locks are per row)."""
+    return _WRITER_QUEUES.get(engine)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Creates an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     parsed = make_url(url)
@@ -60,6 +117,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+        _WRITER_QUEUES[engine] = WriterQueue()
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -73,19 +131,30 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error, always close; `write` locks SQLite up front."""
-    session = factory()
-    if write:
-        session.connection(execution_options={WRITE_OPTION: True})
+def session_scope(factory: sessionmaker[Session], *, write: bool = False, urgent: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error, always close; `write` locks SQLite up front.
+
+    `urgent` marks a write that a Slack request's acknowledgement waits for: on SQLite it goes first.
+    """
+    bind = getattr(factory, "kw", {}).get("bind")  # a plain callable (tests) has no bind: no queue
+    queue = writer_queue(bind) if write and isinstance(bind, Engine) else None
+    held = queue.acquire(urgent=urgent) if queue is not None else False
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session = factory()
+        if write:
+            session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
     finally:
-        session.close()
+        if held:
+            assert queue is not None
+            queue.release()
 
 
 def _alembic_config(engine: Engine) -> Config:
