@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import inbox
 from bot.config import Settings
 from bot.services import Services
 from storage.models import ProcessedEvent
@@ -161,7 +162,7 @@ def replay_into(app: App) -> Callable[[dict[str, Any]], None]:
     """Hands a kept event back to the app, as Socket Mode would deliver it (no HTTP signature to check)."""
 
     def dispatch(body: dict[str, Any]) -> None:
-        app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        app.dispatch(BoltRequest(body=body, mode="socket_mode", context={inbox.REPLAY: True}))
 
     return dispatch
 

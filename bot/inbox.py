@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 REPLAY_AFTER = timedelta(seconds=5)
 MAX_REPLAYS = 5
 KEEP_FOR = timedelta(days=3)
+# Context key of a replayed delivery: it is in the inbox already, so nothing keeps it again before the ack.
+REPLAY = "secreview_replay"
 
 
 def keep(session: Session, *, event_id: str, workspace_id: str, body: dict[str, Any]) -> None:

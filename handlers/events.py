@@ -73,7 +73,9 @@ def keep_before_ack(body: dict[str, Any], context: BoltContext, next: Any) -> Bo
     """Stores an event that will change something before Bolt acknowledges it (see bot/inbox.py)."""
     event = body.get("event") if isinstance(body, dict) and body.get("type") == "event_callback" else None
     event_id = body.get("event_id") if isinstance(event, dict) else None
-    if isinstance(event, dict) and isinstance(event_id, str) and event_id and _worth_keeping(context, event):
+    replayed = bool(context.get(inbox.REPLAY))  # kept already: a second insert would only queue for the writer
+    if (isinstance(event, dict) and isinstance(event_id, str) and event_id and not replayed
+            and _worth_keeping(context, event)):
         services = services_of(context)
         try:
             workspace_id = workspace_of(context, body)
