@@ -403,10 +403,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=16, help="waitress threads (both apps)")
     parser.add_argument("--listener-threads", type=int, default=16, help="Bolt listener pool (both apps)")
     args = parser.parse_args(argv)
-    count = args.count or (600 if args.quick else 4000)
-    duration = args.duration or (3.0 if args.quick else 30.0)
+    count = args.count or (400 if args.quick else 4000)
+    duration = args.duration or (2.0 if args.quick else 30.0)
     rounds = args.rounds or (2 if args.quick else 8)
-    warmup = 100 if args.quick else 300
+    warmup = 60 if args.quick else 300
 
     common.install_cleanup()
     stack = Stack(threads=args.threads, listener_threads=args.listener_threads, out=common.OUT / "ack")

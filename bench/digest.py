@@ -252,6 +252,8 @@ def ensure(size: int, *, rebuild: bool = False) -> tuple[Path, float]:
     if path.exists() and not rebuild:
         return path, 0.0
     path.unlink(missing_ok=True)
+    for stale in path.parent.glob(f"reviews-{size}-*.db"):  # an older schema or generator: never read again
+        stale.unlink()
     common.note(f"building {size:,} reviews into {path.name} …")
     started = time.perf_counter()
     counts = build(path, size)
