@@ -221,6 +221,30 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class QueuedRequest(Base):
+    """A Slack request acknowledged by the HTTP process and waiting for the worker process to act on it.
+
+    `secreview serve` answers Slack as soon as a request is verified and stored here; its worker process (niced,
+    so it never takes the CPU from the acks) claims rows, interactive ones first, runs the listeners and deletes
+    them. An event whose listener failed is released for another attempt; a command or a click is run once.
+    """
+
+    __tablename__ = "queued_requests"
+    __table_args__ = (Index("ix_queued_due", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The event_id, or "trigger:<trigger_id>": a delivery Slack retries while the first is queued is stored once.
+    dedupe_key: Mapped[str] = mapped_column(String(100), unique=True)
+    priority: Mapped[int] = mapped_column(Integer)  # 0: a person is waiting (command, click); 1: an event
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class InboxEvent(Base):
     """An event kept before Slack is told it arrived, so a crash before its change commits loses nothing.
 
