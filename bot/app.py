@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot import inbox
+from bot import inbox, workqueue
 from bot.config import Settings
 from bot.services import Services
 from storage.models import ProcessedEvent
@@ -42,9 +42,15 @@ def make_client(settings: Settings, token: str | None = None, *, retries: bool =
 
 
 def build_app(settings: Settings, services: Services, *, token_verification: bool = True,
-              client: WebClient | None = None) -> App:
-    """A Bolt App wired to secreview's handlers; HTTP mode verifies signatures, Socket Mode needs none."""
-    from handlers import register_all
+              client: WebClient | None = None, run_queued: bool = False) -> App:
+    """A Bolt App wired to secreview's handlers; HTTP mode verifies signatures, Socket Mode needs none.
+
+    With `services.work_queue` (serve's HTTP process) what changes something is stored for the worker process
+    and acknowledged; `run_queued` (the worker process) runs each listener to its end before dispatch returns,
+    so the worker knows a queued request is done when it deletes it.
+    """
+    from handlers import handoff, register_all
+    from handlers.common import DirectMiddleware
 
     executor = AckFirstExecutor(settings.secreview_listener_threads)
     # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
@@ -57,15 +63,17 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         **credentials,
-        process_before_response=False,
+        process_before_response=run_queued,
         listener_executor=executor,
-        request_verification_enabled=bool(settings.slack_signing_secret),
+        request_verification_enabled=bool(settings.slack_signing_secret) and not run_queued,
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )
+    app.use(DirectMiddleware(_services_middleware(services)))
+    app.use(DirectMiddleware(_drop_seen_deliveries))
+    if services.work_queue is not None:
+        handoff.register(app)
     app.use(executor.middleware)
-    app.use(_services_middleware(services))
-    app.use(_drop_seen_deliveries)
     register_all(app)
     return app
 
@@ -167,26 +175,37 @@ def replay_into(app: App) -> Callable[[dict[str, Any]], None]:
     return dispatch
 
 
-def _services_middleware(services: Services) -> Any:
-    def inject_services(context: BoltContext, next: Any) -> None:
-        context["services"] = services
-        next()
+def run_queued_into(app: App) -> Callable[[dict[str, Any]], bool]:
+    """The worker process's dispatch: runs a queued request through the app; False when its listener failed."""
+
+    def dispatch(body: dict[str, Any]) -> bool:
+        # Verified and stored by the HTTP process: delivered as Socket Mode would, with no signature to check,
+        # and marked as kept so that nothing stores it again.
+        request = BoltRequest(body=body, mode="socket_mode", context={inbox.REPLAY: True})
+        app.dispatch(request)
+        return not request.context.get(workqueue.FAILED)
+
+    return dispatch
+
+
+def _services_middleware(services: Services) -> Callable[[BoltRequest], BoltResponse | None]:
+    def inject_services(req: BoltRequest) -> None:
+        req.context["services"] = services
 
     return inject_services
 
 
-def _drop_seen_deliveries(req: BoltRequest, body: dict[str, Any], context: BoltContext,
-                          next: Any) -> BoltResponse | None:
+def _drop_seen_deliveries(req: BoltRequest) -> BoltResponse | None:
     """An event Slack delivers again (retry, another replica) that we already handled is acked and dropped."""
+    body = req.body
     event_id = body.get("event_id") if isinstance(body, dict) else None
     # This runs before the ack, so the database is asked only when a repeat is possible: Slack marks every
     # HTTP redelivery with X-Slack-Retry-Num. A first delivery skips the read; the listener's claim of the
     # event_id in its own transaction still keeps it to one review whatever arrives.
     if isinstance(event_id, str) and event_id and (req.mode == "socket_mode" or req.headers.get("x-slack-retry-num")):
-        services: Services = context["services"]
+        services: Services = req.context["services"]
         seen = services.read(lambda s: s.get(ProcessedEvent, event_id) is not None)
         if seen:
             log.info("dropping already-processed event %s", event_id)
             return BoltResponse(status=200, body="")
-    next()
     return None

@@ -17,6 +17,7 @@ from bot import intake
 from bot.config import Settings
 from bot.delivery import OutboxWorker
 from bot.roles import RoleResolver
+from bot.workqueue import WorkQueue
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class Services:
     outbox_worker: OutboxWorker | None = None
     # Bolt's OAuthSettings when several workspaces install the app (SLACK_CLIENT_ID/SECRET set).
     oauth_settings: Any = None
+    # `secreview serve`'s HTTP process: where it stores what its worker process does after the ack.
+    work_queue: WorkQueue | None = None
 
     def __post_init__(self) -> None:
         if self.detector is None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.response import BoltResponse
 
-from bot import render
+from bot import render, workqueue
 from bot.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,16 @@ def _ids(body: dict[str, Any]) -> str:
             f"trigger={body.get('trigger_id')}")
 
 
-def handle_error(error: Exception, body: Any, respond: Any = None) -> BoltResponse | None:
+def handle_error(error: Exception, body: Any, respond: Any = None,
+                 context: BoltContext | None = None) -> BoltResponse | None:
     """Turns what a listener raised into an answer; Slack never sees a 5xx for a bad payload."""
     safe_body = body if isinstance(body, dict) else {}
     if isinstance(error, DomainError):
         sentence = error.user_message
         log.info("refused: %s (%s)", error.key, _ids(safe_body))
     else:
+        if context is not None:
+            context[workqueue.FAILED] = True  # a queued event is kept for another attempt
         sentence = render.message("error.unexpected")
         log.exception("unexpected error handling a Slack request (%s)", _ids(safe_body), exc_info=error)
     if respond is not None and (safe_body.get("response_url") or safe_body.get("command")):

@@ -54,7 +54,7 @@ def _is_human_top_level(event: dict[str, Any]) -> bool:
     return isinstance(event.get("user"), str) and isinstance(event.get("ts"), str)
 
 
-def _worth_keeping(context: BoltContext, event: dict[str, Any]) -> bool:
+def worth_keeping(context: BoltContext, event: dict[str, Any]) -> bool:
     """Events that change something: announcements, edits and deletions, the trigger reaction."""
     kind = event.get("type")
     if kind == "reaction_added":
@@ -75,7 +75,7 @@ def keep_before_ack(body: dict[str, Any], context: BoltContext, next: Any) -> Bo
     event_id = body.get("event_id") if isinstance(event, dict) else None
     replayed = bool(context.get(inbox.REPLAY))  # kept already: a second insert would only queue for the writer
     if (isinstance(event, dict) and isinstance(event_id, str) and event_id and not replayed
-            and _worth_keeping(context, event)):
+            and worth_keeping(context, event)):
         services = services_of(context)
         try:
             workspace_id = workspace_of(context, body)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.world import World, running_process_world, running_world
+from tests.support.world import World, running_process_world, running_split_world, running_world
 
 
 @pytest.fixture
@@ -17,11 +17,16 @@ def world(database_url: str) -> Iterator[World]:
         yield running
 
 
-@pytest.fixture(params=["in-process", "serve-process"])
+@pytest.fixture(params=["in-process", "split", "serve-process"])
 def any_world(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[World]:
-    """The same flows twice: in-process, and against `secreview serve` as a real process."""
+    """The same flows three times: in one process; split into an HTTP side that stores and acks and a worker
+    side that runs what was stored (as `secreview serve` does, here in one process); and against
+    `secreview serve` as real processes."""
     if request.param == "in-process":
         with running_world(database_url) as running:
+            yield running
+    elif request.param == "split":
+        with running_split_world(database_url) as running:
             yield running
     else:
         with running_process_world(database_url, log_dir=tmp_path) as running:

@@ -40,6 +40,10 @@ class World:
         self.base_url = base_url
         self.sender = SlackSender(f"{base_url}/slack/events", SIGNING_SECRET)
         self.bolt_app: Any = None  # the in-process Bolt App, when there is one
+        self.queue_worker: Any = None  # the split world's worker side (bot.workqueue.QueueWorker)
+        self.work_queue: Any = None  # and the queue it takes from
+        self.http_services: Any = None  # the split world's HTTP side (the one that stores and acks)
+        self.queue_dispatch: Any = None  # how its worker side runs one stored request
 
     # --- acting as people --------------------------------------------------------------------------------
 
@@ -238,4 +242,52 @@ def running_process_world(database_url: str, log_dir: Any = None, **overrides: A
             yield World(fake, reader, process["url"])  # type: ignore[arg-type]
     finally:
         engine.dispose()
+        fake.stop()
+
+
+@contextmanager
+def running_split_world(database_url: str, *, start_worker: bool = True, **overrides: Any) -> Iterator[World]:
+    """secreview split as `secreview serve` splits it, in this process: an HTTP side that stores and acks, and a
+    worker side (its own services, app and outbox) that runs what was stored. `world.queue_worker` runs a batch
+    by hand when `start_worker` is False. Needs a database file (the two sides share it, as two processes do)."""
+    from bot.app import build_app, run_queued_into
+    from bot.workqueue import QueueWorker, WorkQueue
+
+    fake = FakeSlack().start()
+    populate(fake)
+    settings = world_settings(fake, database_url, **overrides)
+    http_services = build_services(settings, instance="flow-http", with_worker=False)
+    http_services.work_queue = WorkQueue.open(database_url, http_services.engine)
+    assert http_services.work_queue is not None, "the split needs a database two processes can share"
+    wsgi = make_wsgi(settings, http_services, worker_alive=lambda: True)
+    server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
+    thread.start()
+    worker_services = build_services(settings, instance="flow-worker")
+    worker_queue = WorkQueue.open(database_url, worker_services.engine)
+    assert worker_queue is not None and worker_services.outbox_worker is not None
+    worker_app = build_app(settings, worker_services, token_verification=False, run_queued=True)
+    dispatch = run_queued_into(worker_app)
+    queue_worker = QueueWorker(queue=worker_queue, dispatch=dispatch, instance_id="flow-worker", poll_seconds=0.01)
+    worker_services.outbox_worker.start()
+    if start_worker:
+        queue_worker.start()
+    try:
+        world = World(fake, worker_services, f"http://127.0.0.1:{server.effective_port}")
+        world.bolt_app = wsgi.bolt_app
+        world.queue_worker = queue_worker
+        world.work_queue = worker_queue
+        world.http_services = http_services
+        world.queue_dispatch = dispatch
+        yield world
+    finally:
+        queue_worker.stop()
+        worker_services.outbox_worker.stop()
+        server.close()
+        thread.join(5)
+        for services in (http_services, worker_services):
+            if services.work_queue is not None:
+                services.work_queue.dispose()
+            services.engine.dispose()
+        worker_queue.dispose()
         fake.stop()
