@@ -19,10 +19,11 @@ What the figures mean:
   database, plus an expected notice that never reached the fake by the end (whatever its outbox row
   says: pending, failed, recorded as sent, or never written).
 
-The last line printed is one JSON object with every figure. `--quick` finishes in under a minute: fewer
-projects, and an outbox lease of 4 s instead of the production 60 s (the lease is how long a row claimed
-by a killed process waits before a live one takes it over; the fake never hangs a call longer than 1 s).
-`python bench/chaos.py --help` lists the knobs (fault rates, size, kills, database, lease).
+The last line printed is one JSON object with every figure. `--quick` finishes in under a minute with
+fewer projects. What a killed app had claimed (outbox rows, queued requests) is taken over by the restarted
+app at once: the claims name a process of this host that no longer runs (bot/claims.py), so nothing waits
+for the leases to run out. `python bench/chaos.py --help` lists the knobs (fault rates, size, kills,
+database).
 """
 
 from __future__ import annotations
@@ -71,21 +72,15 @@ DECIDED_PURPOSES = ("thread_decision", "card_update", "dm_decision")
 REQUIRED_KEYS = ("requests", "reviews_expected", "reviews_found", "duplicated_reviews", "decisions_expected",
                  "decisions_found", "notices_expected", "notices_delivered_twice", "lost")
 
-# The child runs the real `secreview serve`; the only thing this launcher adds is the outbox lease, which
-# decides how long a row claimed by a killed process waits before another takes it over (quick runs
-# shorten it so they can finish in seconds; it stays far above the longest call the fake lets hang), and
-# a parent-death signal so a harness that dies itself never leaves the app running.
+# The child runs the real `secreview serve`; the only thing this launcher adds is a parent-death signal, so
+# a harness that dies itself never leaves the app running.
 LAUNCHER = """
 import ctypes, os, signal, sys
 with __import__("contextlib").suppress(Exception):
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 if os.getppid() != int(sys.argv[1]):
     sys.exit(3)  # the harness is already gone
-lease = sys.argv[2]
-del sys.argv[1:3]
-if lease != "default":
-    import bot.delivery
-    bot.delivery.CLAIM_SECONDS = float(lease)
+del sys.argv[1:2]
 from bot.cli import main
 main(prog_name="secreview")
 """
@@ -104,7 +99,6 @@ class ChaosConfig:
     timeout_seconds: float = 1.0
     retry_after: int = 1
     duplicate_rate: float = 0.2
-    lease_seconds: float | None = None  # None: the production lease (bot.delivery.CLAIM_SECONDS)
     settle_seconds: float = 150.0
     request_deadline: float = 90.0
     review_wait_seconds: float = 30.0  # an acked announcement with no review by then is counted as lost
@@ -114,8 +108,8 @@ class ChaosConfig:
 
 
 def quick_config(**overrides: Any) -> ChaosConfig:
-    """A run that finishes in well under a minute: fewer projects, a short outbox lease."""
-    values: dict[str, Any] = {"announcements": 40, "concurrency": 6, "kills": 2, "lease_seconds": 4.0,
+    """A run that finishes in well under a minute: fewer projects."""
+    values: dict[str, Any] = {"announcements": 40, "concurrency": 6, "kills": 2,
                               "settle_seconds": 40.0, "request_deadline": 30.0, "review_wait_seconds": 20.0}
     values.update(overrides)
     return ChaosConfig(**values)
@@ -146,12 +140,10 @@ def app_environment(*, api_url: str, database_url: str, reviewers: str = REVIEWE
 class AppProcess:
     """`secreview serve` as a child process on a fixed port: started, SIGKILLed, restarted, stopped."""
 
-    def __init__(self, *, env: dict[str, str], port: int, workdir: Path, lease_seconds: float | None = None,
-                 threads: int = 8) -> None:
+    def __init__(self, *, env: dict[str, str], port: int, workdir: Path, threads: int = 8) -> None:
         self.env = env
         self.port = port
         self.workdir = workdir
-        self.lease_seconds = lease_seconds
         self.threads = threads
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -165,8 +157,7 @@ class AppProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        lease = "default" if self.lease_seconds is None else str(self.lease_seconds)
-        command = [sys.executable, "-c", LAUNCHER, str(os.getpid()), lease, "serve", "--host", "127.0.0.1",
+        command = [sys.executable, "-c", LAUNCHER, str(os.getpid()), "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--threads", str(self.threads), "--no-scheduler"]
         # Its own session: a kill reaches the whole group, and the terminal's Ctrl-C reaches only us.
         # The working directory is empty so no stray .env changes the settings.
@@ -600,7 +591,7 @@ def run_chaos(config: ChaosConfig, log: Callable[[str], None] = print) -> dict[s
         engine = db.make_engine(database_url)
         stack.callback(engine.dispose)
         app = AppProcess(env=app_environment(api_url=fake.api_url, database_url=database_url), port=free_port(),
-                         workdir=workdir, lease_seconds=config.lease_seconds)
+                         workdir=workdir)
         stack.callback(app.close)
 
         fake.set_faults(rate_429=config.rate_429, rate_500=config.rate_500, rate_timeout=config.rate_timeout,
@@ -608,8 +599,7 @@ def run_chaos(config: ChaosConfig, log: Callable[[str], None] = print) -> dict[s
         log(f"fake Slack at {fake.api_url}: 429 {config.rate_429:.0%}, 500 {config.rate_500:.0%}, "
             f"timeouts {config.rate_timeout:.0%} ({config.timeout_seconds:g} s, Retry-After {config.retry_after} s)")
         app.start()
-        log(f"secreview serving at {app.url} ({'sqlite' if database_url.startswith('sqlite') else 'postgresql'}, "
-            f"outbox lease {config.lease_seconds or 'default'} s)")
+        log(f"secreview serving at {app.url} ({'sqlite' if database_url.startswith('sqlite') else 'postgresql'})")
 
         ledger = Ledger()
         traffic = Traffic(fake=fake, sender=SlackSender(f"{app.url}/slack/events", SIGNING_SECRET), engine=engine,
@@ -679,14 +669,13 @@ def report(figures: dict[str, Any], log: Callable[[str], None] = print) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line: `python bench/chaos.py [--quick] [--database-url URL] [...]`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a run under a minute (40 projects, 4 s lease)")
+    parser.add_argument("--quick", action="store_true", help="a run under a minute (40 projects)")
     parser.add_argument("--announcements", type=int, help="projects announced (and decided)")
     parser.add_argument("--concurrency", type=int, help="parallel senders")
     parser.add_argument("--kills", type=int, help="SIGKILL + restart during the stream")
     parser.add_argument("--rate-429", type=float, help="share of Slack calls answered 429")
     parser.add_argument("--rate-500", type=float, help="share answered 500")
     parser.add_argument("--rate-timeout", type=float, help="share that hang, then drop")
-    parser.add_argument("--lease", type=float, help="outbox lease in seconds (default: the production one)")
     parser.add_argument("--settle", type=float, help="seconds to wait for the outbox at the end")
     parser.add_argument("--review-wait", type=float, help="seconds an acknowledged announcement has to show up")
     parser.add_argument("--database-url", default=os.environ.get("SECREVIEW_CHAOS_DATABASE_URL"),
@@ -697,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {name: value for name, value in (
         ("announcements", args.announcements), ("concurrency", args.concurrency), ("kills", args.kills),
         ("rate_429", args.rate_429), ("rate_500", args.rate_500), ("rate_timeout", args.rate_timeout),
-        ("lease_seconds", args.lease), ("settle_seconds", args.settle), ("seed", args.seed),
+        ("settle_seconds", args.settle), ("seed", args.seed),
         ("workdir", args.workdir), ("review_wait_seconds", args.review_wait),
     ) if value is not None}
     if args.workdir is not None:

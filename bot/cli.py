@@ -108,14 +108,35 @@ def run(no_scheduler: bool) -> None:
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 512), help="Server threads.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the digest and reminder jobs in this replica.")
+@click.option("--inline-work", is_flag=True,
+              help="Do the work after each ack in this process instead of a worker child process.")
 @friendly_errors
-def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
-    """Serve HTTP mode: POST /slack/events, GET /healthz, /readyz and /metrics."""
+def serve(host: str, port: int, threads: int, no_scheduler: bool, inline_work: bool) -> None:
+    """Serve HTTP mode: POST /slack/events, GET /healthz, /readyz and /metrics.
+
+    This process answers Slack; a `secreview work` child process (started and restarted by it) does the work.
+    """
     from bot.runtime import serve_http
 
     settings = _settings()
     settings.require("slack_bot_token", "slack_signing_secret")
-    serve_http(settings, host=host, port=port, threads=threads, scheduler=not no_scheduler)
+    serve_http(settings, host=host, port=port, threads=threads, scheduler=not no_scheduler,
+               worker_process=not inline_work)
+
+
+@main.command()
+@click.option("--no-scheduler", is_flag=True, help="Do not run the digest and reminder jobs in this process.")
+@click.option("--parent-pid", type=click.IntRange(1), hidden=True, help="Stop when this process is gone.")
+@click.option("--busy-file", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="The serving process's count of requests in hand: work waits while it answers.")
+@friendly_errors
+def work(no_scheduler: bool, parent_pid: int | None, busy_file: Path | None) -> None:
+    """Run the work `secreview serve` queued (serve starts this itself; run it alone for more workers)."""
+    from bot.worker import run_worker
+
+    settings = _settings()
+    settings.require("slack_bot_token")
+    run_worker(settings, scheduler=not no_scheduler, parent_pid=parent_pid, busy_file=busy_file)
 
 
 @main.group(name="db")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     secreview_digest_grace_hours: int = Field(default=72, ge=0, le=24 * 14)
     secreview_log_format: str = "text"
     secreview_listener_threads: int = Field(default=16, ge=1, le=256)
+    # `secreview serve` does the work after each ack in a child process. "idle": its work takes only CPU time
+    # nothing else wants, so it never delays an acknowledgement; work waiting over a minute is caught up at
+    # "low" priority. "low": nice 10. "normal": the same priority as the process answering Slack.
+    secreview_worker_priority: Literal["idle", "low", "normal"] = "idle"
+    # The CPUs the worker process may use: "auto" keeps it off the lowest CPU when there are two or more (one
+    # CPython process uses about one CPU anyway, and the process answering Slack keeps a CPU and its cache),
+    # "all", or a list like "1-3,6".
+    secreview_worker_cpus: str = "auto"
 
     @field_validator("secreview_reviewers")
     @classmethod
@@ -106,6 +114,22 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a cron expression like '0 9 * * mon' ({exc})") from None
         return value
+
+    @field_validator("secreview_worker_cpus")
+    @classmethod
+    def _cpus(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("auto", "all"):
+            parse_cpu_list(value)
+        return value
+
+    def worker_cpus(self, available: set[int]) -> set[int]:
+        """The CPUs the worker process keeps to, out of those this process may use."""
+        if self.secreview_worker_cpus == "all":
+            return available
+        if self.secreview_worker_cpus == "auto":
+            return available - {min(available)} if len(available) > 1 else available
+        return (parse_cpu_list(self.secreview_worker_cpus) & available) or available
 
     @field_validator("secreview_timezone")
     @classmethod
@@ -204,6 +228,17 @@ _REQUIRED_HINTS = {
     "secreview_security_channel": "the channel ID where review cards are posted",
     "secreview_digest_channel": "the channel ID where the weekly digest is posted",
 }
+
+
+def parse_cpu_list(text: str) -> set[int]:
+    """'1-3,6' → {1, 2, 3, 6} (the kernel's cpulist format); ValueError with a readable reason otherwise."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not low.isdigit() or (high and not high.isdigit()) or (high and int(high) < int(low)):
+            raise ValueError(f"{text!r} is not 'auto', 'all' or a CPU list like '1-3,6'")
+        cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
 
 
 def load_rules_file(path: Path) -> intake.IntakeRules:

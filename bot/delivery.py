@@ -13,12 +13,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox, render
 from bot.background import BackgroundLoop
+from bot.claims import holder_is_gone
 from storage.db import session_scope
 from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
 
@@ -111,6 +112,8 @@ class OutboxWorker:
         self._poll_seconds = poll_seconds
         self._clock = clock
         self._loop = BackgroundLoop("secreview-outbox", self._pass, poll_seconds)
+        # The worker process sets it: before each pass, lets a burst of acknowledgements go first (bot/busy.py).
+        self.pause: Callable[[], None] | None = None
         self._last_sweep: datetime | None = None
 
     def wake(self) -> None:
@@ -118,17 +121,53 @@ class OutboxWorker:
         self._loop.wake()
 
     def start(self) -> None:
-        """Starts the delivery thread."""
+        """Takes over what killed processes of this host held, then starts the delivery thread."""
+        try:
+            self.release_claims_of_dead_processes()
+        except SQLAlchemyError:
+            log.warning("could not check for claims of stopped processes", exc_info=True)
         self._loop.start()
+
+    def release_claims_of_dead_processes(self) -> int:
+        """Makes pending rows claimed by a process of this host that is gone deliverable now; returns how many."""
+        now = self._clock()
+        with session_scope(self._session_factory) as session:
+            holders = session.scalars(
+                select(OutboxMessage.claimed_by).distinct()
+                .where(OutboxMessage.state == "pending", OutboxMessage.claimed_until > now)
+            ).all()
+        gone = [holder for holder in holders if holder and holder_is_gone(holder)]
+        if not gone:
+            return 0
+        with session_scope(self._session_factory, write=True) as session:
+            released = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.state == "pending", OutboxMessage.claimed_by.in_(gone))
+                .values(claimed_until=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        log.info("took over %s notices from stopped processes %s", released, ", ".join(gone))
+        return int(released or 0)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finishes the pass under way, then stops."""
         self._loop.stop(timeout)
 
     def _pass(self) -> bool:
+        if self.pause is not None:
+            self.pause()
         stats = self.run_once()
         self._sweep_if_due()
         return bool(stats.sent or stats.failed)  # there may be more right behind
+
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """When the longest-waiting notice that is due and unclaimed was written (None: nothing waits)."""
+        with session_scope(self._session_factory) as session:
+            return session.scalar(
+                select(func.min(OutboxMessage.created_at))
+                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
+                       (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until <= now))
+            )
 
     def run_once(self, limit: int = 100) -> DeliveryStats:
         """Claims what is due (never overtaking an earlier row of the same conversation) and delivers it."""

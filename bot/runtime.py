@@ -6,11 +6,9 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_app, make_client, replay_into
+from bot.busy import BusySignal
+from bot.claims import instance_id
 from bot.config import Settings
 from bot.delivery import OutboxWorker
 from bot.services import Services
@@ -32,11 +32,6 @@ MAX_REQUEST_BYTES = 1_000_000  # Slack's payloads are far smaller; anything bigg
 # thread waits up to the GIL switch interval (5 ms by default) every time it asks for the GIL back, several times
 # per request; bench/ack.py at 200 requests/s: acks p50 115 ms at the default, 39 ms at 0.5 ms.
 SWITCH_INTERVAL_SECONDS = 0.0005
-
-
-def instance_id() -> str:
-    """A name for this process in claims and logs: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class JsonFormatter(logging.Formatter):
@@ -231,8 +226,11 @@ def run_socket_mode(settings: Settings, *, scheduler: bool = True) -> None:
 class HttpApp:
     """The WSGI application: Slack's endpoint plus health, readiness and Prometheus metrics."""
 
-    def __init__(self, services: Services, slack_handler: Any, telemetry: Any) -> None:
+    def __init__(self, services: Services, slack_handler: Any, telemetry: Any,
+                 worker_alive: Callable[[], bool] | None = None, busy: BusySignal | None = None) -> None:
         self._services = services
+        self._worker_alive = worker_alive
+        self._busy = busy
         self._slack = slack_handler
         self.bolt_app = slack_handler.app
         self._telemetry = telemetry
@@ -243,9 +241,11 @@ class HttpApp:
         if path == "/healthz":
             return self._plain(start_response, "200 OK", "ok\n")
         if path == "/readyz":
-            if db.ping(self._services.engine):
-                return self._plain(start_response, "200 OK", "ready\n")
-            return self._plain(start_response, "503 Service Unavailable", "database unreachable\n")
+            if not db.ping(self._services.engine):
+                return self._plain(start_response, "503 Service Unavailable", "database unreachable\n")
+            if self._worker_alive is not None and not self._worker_alive():
+                return self._plain(start_response, "503 Service Unavailable", "worker process not running\n")
+            return self._plain(start_response, "200 OK", "ready\n")
         if path == "/metrics" and method == "GET":
             body, content_type = self._telemetry.exposition(self._services)
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
@@ -258,6 +258,8 @@ class HttpApp:
             if length < 0 or length > MAX_REQUEST_BYTES:
                 return self._plain(start_response, "413 Payload Too Large", "request too large\n")
             started = time.perf_counter()
+            if self._busy is not None:
+                self._busy.enter()
             try:
                 result = self._slack(environ, start_response)
             except Exception:
@@ -266,6 +268,9 @@ class HttpApp:
                 log.warning("malformed Slack request refused (%s bytes, %s)", length, environ.get("CONTENT_TYPE"),
                             exc_info=True)
                 return self._plain(start_response, "400 Bad Request", "malformed request\n")
+            finally:
+                if self._busy is not None:
+                    self._busy.leave()
             self._telemetry.observe_request(time.perf_counter() - started)
             return result  # type: ignore[no-any-return]
         if path.startswith("/slack/"):
@@ -315,34 +320,72 @@ class Telemetry:
                     backlog.labels(state).set(count)
                 for state, count in session.execute(select(Review.state, func.count()).group_by(Review.state)):
                     reviews.labels(state).set(count)
+            if services.work_queue is not None:
+                queued = Gauge("secreview_work_queue_depth", "Requests acknowledged and not yet handled by the worker",
+                               registry=gauges)
+                queued.set(services.work_queue.depth())
         except Exception:  # metrics must not fail because the database is away; /readyz reports that
             log.warning("metrics: database gauges unavailable", exc_info=True)
         return generate_latest(self.registry) + generate_latest(gauges), CONTENT_TYPE_LATEST
 
 
-def make_wsgi(settings: Settings, services: Services, *, token_verification: bool = True) -> HttpApp:
+def make_wsgi(settings: Settings, services: Services, *, token_verification: bool = True,
+              worker_alive: Callable[[], bool] | None = None, busy: BusySignal | None = None) -> HttpApp:
     """The HTTP-mode WSGI app around the Bolt app."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     app = build_app(settings, services, token_verification=token_verification)
-    return HttpApp(services, SlackRequestHandler(app), Telemetry())
+    return HttpApp(services, SlackRequestHandler(app), Telemetry(), worker_alive=worker_alive, busy=busy)
 
 
-def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, scheduler: bool = True) -> None:
-    """Serves HTTP mode on waitress (a production WSGI server) until SIGTERM/SIGINT, then stops cleanly."""
+def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, scheduler: bool = True,
+               worker_process: bool = True) -> None:
+    """Serves HTTP mode on waitress (a production WSGI server) until SIGTERM/SIGINT, then stops cleanly.
+
+    By default this process only answers Slack: what changes something is queued (bot/workqueue.py) for a
+    `secreview work` child process that runs the listeners, the outbox, the scheduler and the replays, and is
+    started again if it stops. `worker_process=False` (or an in-memory database) does it all in this process.
+    """
     from waitress.server import create_server
+
+    from bot.worker import WorkerSupervisor
+    from bot.workqueue import WorkQueue, queue_url
 
     configure_logging(settings)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     me = instance_id()
     if not settings.oauth_enabled:
         verify_token(settings)
-    services = build_services(settings, instance=me)
-    wsgi = make_wsgi(settings, services, token_verification=False)
+    hand_off = worker_process and queue_url(settings.database_url) is not None
+    if worker_process and not hand_off:
+        log.warning("DATABASE_URL is an in-memory database, which a worker process cannot share: "
+                    "the work after each ack runs in this process")
+    # Migrates SQLite before the child starts, so the two never migrate at once.
+    services = build_services(settings, instance=me, with_worker=not hand_off)
+    supervisor = busy = None
+    if hand_off:
+        services.work_queue = WorkQueue.open(settings.database_url, services.engine)
+        busy = BusySignal.create()
+        argv = [sys.executable, "-m", "bot.cli", "work", "--parent-pid", str(os.getpid()), "--busy-file",
+                str(busy.path)]
+        supervisor = WorkerSupervisor([*argv, *([] if scheduler else ["--no-scheduler"])])
+    wsgi = make_wsgi(settings, services, token_verification=False,
+                     worker_alive=supervisor.alive if supervisor is not None else None, busy=busy)
     server = create_server(wsgi, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
                            ident="secreview", channel_timeout=30, connection_limit=1000)
-    stop_background = start_background(services, scheduler=scheduler, instance=me,
-                                       replay=replay_into(wsgi.bolt_app))
+    if supervisor is not None:
+        supervisor.start()
+
+        def stop_background() -> None:
+            supervisor.stop()
+            if busy is not None:
+                busy.close()
+            if services.work_queue is not None:
+                services.work_queue.dispose()
+            services.engine.dispose()
+    else:
+        stop_background = start_background(services, scheduler=scheduler, instance=me,
+                                           replay=replay_into(wsgi.bolt_app))
 
     def shutdown(*_: Any) -> None:
         log.info("shutting down: finishing in-flight requests")
@@ -350,7 +393,8 @@ def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, s
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("secreview %s serving HTTP mode on http://%s:%s/slack/events", me, host, port)
+    log.info("secreview %s serving HTTP mode on http://%s:%s/slack/events (%s)", me, host, port,
+             "work in a child process" if supervisor is not None else "work in this process")
     print(f"secreview listening on http://{host}:{port}", flush=True)
     try:
         server.run()

@@ -14,7 +14,7 @@ from bench import chaos
 TEST_DATABASE_URL = os.environ.get("SECREVIEW_TEST_DATABASE_URL", "")
 
 # Smaller than `--quick`: a dozen projects and one kill, with every kind of Slack fault still injected.
-TINY = ["--quick", "--announcements", "12", "--concurrency", "4", "--kills", "1", "--lease", "3",
+TINY = ["--quick", "--announcements", "12", "--concurrency", "4", "--kills", "1",
         "--settle", "40", "--review-wait", "15", "--rate-429", "0.08", "--rate-500", "0.08", "--rate-timeout", "0.04"]
 
 

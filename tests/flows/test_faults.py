@@ -125,7 +125,7 @@ def test_sigkill_mid_stream_then_restart_duplicates_nothing_and_loses_no_decisio
     chaos.populate(fake)
     engine = db.make_engine(database_url)
     app = chaos.AppProcess(env=chaos.app_environment(api_url=fake.api_url, database_url=database_url),
-                           port=chaos.free_port(), workdir=tmp_path, lease_seconds=2.0)
+                           port=chaos.free_port(), workdir=tmp_path)
     ledger = chaos.Ledger()
     try:
         app.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import urllib.error
 import urllib.request
@@ -14,7 +15,7 @@ import pytest
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import SlackSender
-from tests.support.processes import serve_process
+from tests.support.processes import alive, children_of, serve_process
 from tests.support.world import ANNOUNCE, OWNER, SECURITY, SIGNING_SECRET, populate, world_settings
 
 
@@ -78,5 +79,35 @@ def test_serve_operations(database_url: str, tmp_path: Path) -> None:
         records = [json.loads(line) for line in lines]
         assert records and all({"ts", "level", "logger", "message"} <= set(r) for r in records)
         assert any("stopped" in r["message"] for r in records)
+    finally:
+        fake.stop()
+
+
+@pytest.mark.slow
+def test_serve_keeps_its_worker_process_running(database_url: str, tmp_path: Path) -> None:
+    fake = FakeSlack().start()
+    populate(fake)
+    settings = world_settings(fake, database_url)
+    try:
+        with serve_process(settings, extra_args=("--no-scheduler",), log_path=tmp_path / "serve.log") as proc:
+            url, process = proc["url"], proc["process"]
+            worker = fake.wait_for(lambda: children_of(process.pid), timeout=10)[0]
+            assert get(f"{url}/readyz") == (200, "ready\n")
+            os.kill(worker, signal.SIGKILL)
+            # Acknowledged while no worker runs: kept in the queue, and done by the worker started in its place.
+            sender = SlackSender(f"{url}/slack/events", SIGNING_SECRET)
+            message = fake.add_message(ANNOUNCE, OWNER, "New project: vendor onboarding on Zendesk, go-live 2031-01-05")
+            assert sender.send_event(payloads.message_event(fake.team_id, ANNOUNCE, OWNER, message["text"],
+                                                            ts=message["ts"])).status == 200
+            replacement = fake.wait_for(lambda: [p for p in children_of(process.pid) if p != worker], timeout=15)[0]
+            fake.wait_for(lambda f: f.messages(SECURITY), timeout=20)
+            fake.wait_for(lambda: get(f"{url}/readyz")[0] == 200, timeout=10)
+            code, metrics = get(f"{url}/metrics")
+            assert code == 200 and "secreview_work_queue_depth 0.0" in metrics
+
+            # The serving process killed outright: its worker notices and stops too, leaving nothing behind.
+            process.send_signal(signal.SIGKILL)
+            process.wait(5)
+            fake.wait_for(lambda: not alive(replacement), timeout=10)
     finally:
         fake.stop()

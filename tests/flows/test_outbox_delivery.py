@@ -313,3 +313,20 @@ def test_a_delivery_whose_record_fails_once_is_not_sent_again(quiet: World, cloc
     assert len(delivered(quiet, channel=ANNOUNCE)) == 1 and len(delivered(quiet, channel=SECURITY)) == 1
     with quiet.session() as session:
         assert session.scalars(select(Review.card_ts)).one() == row(quiet, "card").result_ts
+
+
+def test_notices_held_by_a_killed_process_go_out_on_restart_without_waiting(quiet: World, clock: Clock) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    announce(quiet)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    killed = worker(quiet, clock, instance=f"{socket.gethostname()}:{finished.stdout.strip()}:abc123")
+    assert killed._claim(10)  # claimed, then the process was SIGKILLed before it sent them
+    restarted = worker(quiet, clock, instance="worker-b")
+    assert restarted.run_once().sent == 0  # the lease still holds them
+    assert restarted.release_claims_of_dead_processes() == 2
+    assert restarted.run_once().sent == 2  # no minute's wait for the lease
+    assert {r.state for r in rows(quiet)} == {"sent"}

@@ -81,3 +81,23 @@ def stop_process(process: subprocess.Popen[bytes], *, hard: bool = False, timeou
         process.wait(timeout)
     except ProcessLookupError:
         pass
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is pid (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether pid is a live process (not a zombie waiting for its parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

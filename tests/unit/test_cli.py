@@ -36,7 +36,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_help_everywhere(env: dict[str, str]) -> None:
-    for command in ([], ["db"], ["digest"], ["audit"], ["export"], ["serve"], ["run"], ["manifest"],
+    for command in ([], ["db"], ["digest"], ["audit"], ["export"], ["serve"], ["work"], ["run"], ["manifest"],
                     ["demo-data"], ["sandbox"], ["check"]):
         code, out, _ = run(*command, "--help")
         assert code == 0 and "Usage:" in out
@@ -54,6 +54,9 @@ def test_help_everywhere(env: dict[str, str]) -> None:
         ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'"),
         ("SECREVIEW_CURRENCY", "euro", "SECREVIEW_CURRENCY: 'euro' is not a three-letter currency code"),
         ("SECREVIEW_CONFIG", "/nonexistent/rules.toml", "SECREVIEW_CONFIG: file '/nonexistent/rules.toml' does not"),
+        ("SECREVIEW_WORKER_CPUS", "the fast ones", "SECREVIEW_WORKER_CPUS: 'the fast ones' is not 'auto', 'all' or"),
+        ("SECREVIEW_WORKER_CPUS", "3-1", "SECREVIEW_WORKER_CPUS: '3-1' is not 'auto', 'all' or a CPU list"),
+        ("SECREVIEW_WORKER_PRIORITY", "realtime", "SECREVIEW_WORKER_PRIORITY: Input should be 'idle', 'low' or"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
