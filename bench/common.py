@@ -96,14 +96,15 @@ class Child:
     _alive: list[Child] = []
 
     def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                 log_dir: Path = OUT) -> None:
+                 log_dir: Path = OUT, idle: bool = False) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("w")
         # Own session: a stop signal reaches everything it started, and our Ctrl-C does not race it.
         self.proc = subprocess.Popen(list(argv), stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env={**os.environ, **(env or {})}, start_new_session=True)
+                                     env={**os.environ, **(env or {})}, start_new_session=True,
+                                     preexec_fn=_idle_priority if idle else None)
         Child._alive.append(self)
 
     @property
@@ -137,12 +138,12 @@ class Child:
         raise RuntimeError(f"{self.name} printed no {prefix!r} within {timeout} s:\n{self.tail()}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the child has used so far (Linux /proc; 0.0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return 0.0
+        """User + system CPU time the child and the processes it started (a worker) have used so far."""
+        return sum(_process_cpu(pid) for pid in [self.pid, *descendants(self.pid)])
+
+    def own_cpu_seconds(self) -> float:
+        """User + system CPU time of the child process alone (Linux /proc; 0.0 elsewhere)."""
+        return _process_cpu(self.pid)
 
     def tail(self, lines: int = 30) -> str:
         """The end of the child's log."""
@@ -178,6 +179,37 @@ class Child:
         for child in list(cls._alive):
             with contextlib.suppress(Exception):
                 child.stop(timeout=3)
+
+
+def _idle_priority() -> None:
+    # In the child before it runs: it gets only CPU time that no other process wants (Linux SCHED_IDLE).
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def _process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below pid (Linux /proc; empty elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def wait_idle(children: Sequence[Child], *, quiet: float = 0.3, limit: float = 120.0) -> tuple[float, bool]:

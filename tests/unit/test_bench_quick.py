@@ -77,8 +77,10 @@ def test_ack_load_both_ways_and_figures(bare_server: tuple[str, int], tmp_path: 
         ours, ours_wall = ack.closed_loop(ours_host, int(ours_port), requests, 3)
         floor, floor_wall = ack.open_loop(host, port, requests, rate=200, senders=4)
     assert all(r.status == 200 for r in ours + floor)
-    phase = ack.Phase("test", {"secreview": ours, "bare": floor}, {"secreview": ours_wall, "bare": floor_wall},
-                      {"secreview": 0.1, "bare": 0.1}, {"secreview": 0.0, "bare": 0.0})
+    phase = ack.Phase("test", results={"secreview": ours, "bare": floor},
+                      busy_seconds={"secreview": ours_wall, "bare": floor_wall},
+                      cpu_seconds={"secreview": 0.1, "bare": 0.1}, ack_cpu_seconds={"secreview": 0.05, "bare": 0.1},
+                      drain_seconds={"secreview": 0.0, "bare": 0.0})
     closed = ack.figures(phase)
     assert "acks/s" in ack.phase_table(phase)
     last = ack.last_line(closed, {**closed, "rate": 200.0}, concurrency=3)
