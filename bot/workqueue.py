@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,10 +103,6 @@ class WorkQueue:
                               for name in _QUEUE_COLUMNS}
         self._sqlite_insert = (f"INSERT INTO queued_requests ({', '.join(_QUEUE_COLUMNS)}) "
                                f"VALUES ({', '.join('?' for _ in _QUEUE_COLUMNS)}) ON CONFLICT (dedupe_key) DO NOTHING")
-        # One writer of this process at a time: the others wait here rather than in SQLite's busy handler, which
-        # sleeps a whole millisecond and more between its tries.
-        self._sqlite_writer = threading.Lock()
-        self._group_commit: GroupCommit | None = None  # started with the first insert (the HTTP process only)
         self._claims = itertools.count(1)
 
     @classmethod
@@ -118,7 +113,8 @@ class WorkQueue:
             return None
         if url == database_url:
             return cls(main_engine, own_engine=False)  # PostgreSQL: the migrations created the table
-        engine = db.make_engine(url)
+        # Enough pooled connections that no request thread waits for one (waitress runs 16 by default).
+        engine = db.make_engine(url, pool_size=32, max_overflow=64)
         # SQLite copies its log into the database file (and syncs it to disk) from inside a commit, every 1000
         # pages: that commit would be an acknowledgement's insert, holding up every other one behind it for
         # the time of an fsync. Here the worker copies it, between batches (checkpoint()).
@@ -160,15 +156,13 @@ class WorkQueue:
     def _put_sqlite(self, values: dict[str, Any]) -> None:
         # The ack waits for this insert. Through an ORM session it took ~0.4 ms of Python holding SQLite's
         # writer, and bench/ack.py's acks that stored something had a p99 of 80 ms against 20 ms for those that
-        # did not; one plain statement per request thread behind a lock still queued them, each waiting for the
-        # GIL to hand the lock on (median 6 ms in the slowest 15 %). So the request threads hand their rows to one
-        # writer thread, which stores all that arrived meanwhile in one transaction (group commit).
+        # did not. Here the values are converted first and the insert is one autocommitted statement on a
+        # connection of the request thread's own: SQLite holds its writer only while sqlite3 runs it (without
+        # the GIL), and a collision waits in SQLite's busy handler.
+        # Neither a lock around it (each hand-over waited for the GIL: 6 ms median in the slowest 15 %) nor one
+        # writer thread committing for all (two GIL hand-overs per request: +2 ms median) did better.
         row = tuple(self._sqlite_binds[name](values[name]) for name in _QUEUE_COLUMNS)
-        if self._group_commit is None:
-            with self._sqlite_writer:
-                if self._group_commit is None:
-                    self._group_commit = GroupCommit(self.engine, self._sqlite_insert)
-        self._group_commit.write(row)
+        self._write_sqlite(self._sqlite_insert, row)
 
     def has_due(self, now: datetime) -> bool:
         """A cheap read, so an idle worker's polling never takes the writer's lock."""
@@ -225,13 +219,12 @@ class WorkQueue:
             self._write_sqlite("DELETE FROM queued_requests WHERE claimed_by = ?", (token,))
 
     def _write_sqlite(self, sql: str, params: tuple[Any, ...]) -> None:
-        # One autocommitted statement: SQLite's write lock is held only while sqlite3 runs it, never across
-        # Python code of a lower-priority process that the scheduler may pause (the HTTP process's inserts
-        # would wait behind it).
+        # One autocommitted statement on a pooled connection: SQLite's write lock is held only while
+        # sqlite3 runs it, never across Python code of a lower-priority process that the scheduler may pause
+        # (the HTTP process's inserts would wait behind it).
         connection = self.engine.raw_connection()
         try:
-            with self._sqlite_writer:
-                connection.cursor().execute(sql, params)
+            connection.cursor().execute(sql, params)
         finally:
             connection.close()
 
@@ -263,9 +256,7 @@ class WorkQueue:
             return int(session.scalar(select(func.count()).select_from(QueuedRequest)) or 0)
 
     def dispose(self) -> None:
-        """Stops the writer thread and closes the queue file's connections (the main engine's owner closes it)."""
-        if self._group_commit is not None:
-            self._group_commit.stop()
+        """Closes the queue file's connections (the main engine is closed by its owner)."""
         if self._own_engine:
             self.engine.dispose()
 
@@ -273,73 +264,6 @@ class WorkQueue:
     def _due(now: datetime) -> tuple[Any, ...]:
         return (QueuedRequest.not_before <= now,
                 or_(QueuedRequest.claimed_until.is_(None), QueuedRequest.claimed_until < now))
-
-
-class GroupCommit:
-    """One thread that inserts the rows the request threads hand it, all that arrived meanwhile at once."""
-
-    def __init__(self, engine: Engine, insert: str, *, timeout: float = db.SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
-        self._engine = engine
-        self._insert = insert
-        self._timeout = timeout
-        self._pending: list[tuple[tuple[Any, ...], threading.Event, list[BaseException]]] = []
-        self._ready = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="secreview-queue-writer", daemon=True)
-        self._thread.start()
-
-    def write(self, row: tuple[Any, ...]) -> None:
-        """Stores one row; returns once it is committed, raises what the commit raised."""
-        done: threading.Event = threading.Event()
-        failure: list[BaseException] = []
-        with self._ready:
-            if self._stopping:
-                raise OperationalError(self._insert, row, RuntimeError("the queue is closed"))
-            self._pending.append((row, done, failure))
-            self._ready.notify()
-        if not done.wait(self._timeout):
-            raise OperationalError(self._insert, row, TimeoutError("the queue's writer did not answer"))
-        if failure:
-            raise failure[0]
-
-    def stop(self) -> None:
-        """Commits what is handed over already, then ends the thread."""
-        with self._ready:
-            self._stopping = True
-            self._ready.notify()
-        self._thread.join(self._timeout)
-
-    def _run(self) -> None:
-        connection = None
-        while True:
-            with self._ready:
-                while not self._pending and not self._stopping:
-                    self._ready.wait()
-                batch, self._pending = self._pending, []
-            if not batch:
-                break  # stopping, and nothing left
-            failure: BaseException | None = None
-            try:
-                connection = connection or self._engine.raw_connection()
-                cursor = connection.cursor()
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    cursor.executemany(self._insert, [row for row, _, _ in batch])
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
-            except Exception as exc:  # handed to every waiting request: events get a 503, Slack retries them
-                failure = exc if isinstance(exc, SQLAlchemyError) else OperationalError(self._insert, {}, exc)
-                if connection is not None:
-                    connection.invalidate()  # a broken connection is not reused
-                    connection = None
-            for _, done, waiting in batch:
-                if failure is not None:
-                    waiting.append(failure)
-                done.set()
-        if connection is not None:
-            connection.close()
 
 
 class QueueWorker:
