@@ -12,7 +12,8 @@ waits for never queues behind the worker's transactions for SQLite's single writ
 of the main database, claimed with SKIP LOCKED so several replicas share it.
 
 What is stored is never lost to a crash of either process: a claim is a lease, and a row whose worker died
-is claimed again when the lease runs out. An event is idempotent (its event_id is claimed in the listener's
+is claimed again when the lease runs out, or at once by a worker started on the same host (the claim names
+the dead process: bot/claims.py). An event is idempotent (its event_id is claimed in the listener's
 transaction), so it may run again; a command or a click is run at most once (a person can ask again, but a
 decision must not be recorded twice).
 """
@@ -47,6 +48,7 @@ EVENT = 1
 LEASE = timedelta(seconds=120)  # longer than any listener runs (Slack calls time out after 10 s, retried twice)
 MAX_EVENT_ATTEMPTS = 5
 CHECKPOINT_SECONDS = 1.0
+SLOW_PUT_SECONDS = 0.1
 # Context key the error boundary sets when a listener failed for a reason other than a refusal (the database
 # away, a bug): the worker then keeps an event for another attempt instead of deleting it.
 FAILED = "secreview_listener_failed"
@@ -115,9 +117,9 @@ class WorkQueue:
             return cls(main_engine, own_engine=False)  # PostgreSQL: the migrations created the table
         # Enough pooled connections that no request thread waits for one (waitress runs 16 by default).
         engine = db.make_engine(url, pool_size=32, max_overflow=64)
-        # SQLite copies its log into the database file (and syncs it to disk) from inside a commit, every 1000
-        # pages: that commit would be an acknowledgement's insert, holding up every other one behind it for
-        # the time of an fsync. Here the worker copies it, between batches (checkpoint()).
+        # SQLite copies its log into the database file (and syncs it to disk) at the end of a commit, every 1000
+        # pages: that commit would be an acknowledgement's insert, which would then wait for an fsync. Here the
+        # worker copies it, between batches (checkpoint()).
         event.listen(engine, "connect", _no_automatic_checkpoints)
         # The queue file holds transient rows only, so it has no migrations of its own: the table is created
         # when missing (a new layout would get a new table name). Replicas starting together race to create
@@ -135,11 +137,7 @@ class WorkQueue:
     def checkpoint(self) -> None:
         """Copies the SQLite queue file's log into the file without blocking its writers (the worker calls it)."""
         if self._own_engine:
-            connection = self.engine.raw_connection()
-            try:
-                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                connection.close()
+            self._write_sqlite("PRAGMA wal_checkpoint(PASSIVE)", ())
 
     def put(self, *, dedupe_key: str, priority: int, workspace_id: str, body: dict[str, Any]) -> None:
         """Stores a request unless the same delivery is stored already (a retry from Slack)."""
@@ -162,7 +160,12 @@ class WorkQueue:
         # Neither a lock around it (each hand-over waited for the GIL: 6 ms median in the slowest 15 %) nor one
         # writer thread committing for all (two GIL hand-overs per request: +2 ms median) did better.
         row = tuple(self._sqlite_binds[name](values[name]) for name in _QUEUE_COLUMNS)
+        started = time.perf_counter()
         self._write_sqlite(self._sqlite_insert, row)
+        took = time.perf_counter() - started
+        if took > SLOW_PUT_SECONDS:
+            # The ack waited for it: worth a line (the disk, or SQLite's writer held elsewhere).
+            log.warning("storing a request for the worker took %.0f ms", took * 1000)
 
     def has_due(self, now: datetime) -> bool:
         """A cheap read, so an idle worker's polling never takes the writer's lock."""
