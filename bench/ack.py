@@ -435,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     rounds = args.rounds or (2 if args.quick else 8)
     warmup = 60 if args.quick else 300
 
+    common.only_run(common.OUT / "ack")
     common.install_cleanup()
     stack = Stack(threads=args.threads, listener_threads=args.listener_threads, out=common.OUT / "ack")
     try:

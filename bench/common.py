@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -233,3 +234,18 @@ def install_cleanup() -> None:
     """Stops every child at exit, on SIGTERM too (called by a benchmark's main, never at import)."""
     atexit.register(Child.stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # sys.exit runs atexit
+
+
+def only_run(directory: Path) -> None:
+    """Exits with a message if another run already works in `directory`: two runs at once would share its
+    files and each other's CPUs, and both would print wrong figures. The lock lasts until this process ends."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = (directory / ".lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(f"another benchmark is running in {directory}; wait for it to finish")
+    _held.append(handle)
+
+
+_held: list[Any] = []
