@@ -169,8 +169,13 @@ class WorkQueue:
 
     def has_due(self, now: datetime) -> bool:
         """A cheap read, so an idle worker's polling never takes the writer's lock."""
+        return self.most_urgent_due(now) is not None
+
+    def most_urgent_due(self, now: datetime) -> int | None:
+        """The best priority among the due rows (PERSON_WAITING, EVENT), None when nothing is due."""
         with db.session_scope(self.session_factory) as session:
-            return session.scalar(select(QueuedRequest.id).where(*self._due(now)).limit(1)) is not None
+            return session.scalar(select(QueuedRequest.priority).where(*self._due(now))
+                                  .order_by(QueuedRequest.priority).limit(1))
 
     def claim(self, *, instance_id: str, limit: int, now: datetime) -> list[Claimed]:
         """Leases up to `limit` due rows to this worker: people waiting first, then in arrival order."""
@@ -317,7 +322,9 @@ class QueueWorker:
             return False
 
     def _pass(self) -> bool:
-        if self._pause is not None:
+        # A person waiting is never made to wait for the acks: a click may open a modal, and its trigger_id
+        # lasts 3 s. Only events wait while the HTTP process answers a burst.
+        if self._pause is not None and self._queue.most_urgent_due(self._clock()) != PERSON_WAITING:
             self._pause()
         claimed = self.run_once()
         if claimed and time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS:

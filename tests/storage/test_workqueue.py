@@ -197,3 +197,16 @@ def test_replicas_starting_together_all_open_a_new_queue_file(tmp_path: object) 
               for n in range(4)]
     outputs = [process.communicate(timeout=60)[0].strip() for process in starts]
     assert [process.returncode for process in starts] == [0, 0, 0, 0] and outputs == ["True"] * 4
+
+
+def test_only_events_wait_for_a_burst_of_acks_to_pass(queue: WorkQueue) -> None:
+    paused: list[str] = []
+    dispatch = _Dispatch()
+    worker = QueueWorker(queue=queue, dispatch=dispatch, instance_id="w1", pause=lambda: paused.append("paused"))
+    _put(queue, "trigger:1", workqueue.PERSON_WAITING)
+    _put(queue, "Ev1")
+    assert worker._pass()  # one pass of its loop, as its thread runs it
+    assert paused == [] and dispatch.ran == ["trigger:1", "Ev1"]  # a click never waits for the acks
+    _put(queue, "Ev2")
+    worker._pass()
+    assert paused == ["paused"] and dispatch.ran[-1] == "Ev2"
