@@ -364,7 +364,7 @@ def serve_http(settings: Settings, *, host: str, port: int, threads: int = 16, s
     services = build_services(settings, instance=me, with_worker=not hand_off)
     supervisor = busy = None
     if hand_off:
-        services.work_queue = WorkQueue.open(settings.database_url, services.engine)
+        services.work_queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)
         busy = BusySignal.create()
         argv = [sys.executable, "-m", "bot.cli", "work", "--parent-pid", str(os.getpid()), "--busy-file",
                 str(busy.path)]

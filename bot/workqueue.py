@@ -108,15 +108,16 @@ class WorkQueue:
         self._claims = itertools.count(1)
 
     @classmethod
-    def open(cls, database_url: str, main_engine: Engine) -> WorkQueue | None:
-        """The queue for this database (None when it cannot be shared between processes)."""
+    def open(cls, database_url: str, main_engine: Engine, *, threads: int = 16) -> WorkQueue | None:
+        """The queue for this database (None when it cannot be shared between processes); `threads`: how many
+        threads of this process may write to it at once."""
         url = queue_url(database_url)
         if url is None:
             return None
         if url == database_url:
             return cls(main_engine, own_engine=False)  # PostgreSQL: the migrations created the table
-        # Enough pooled connections that no request thread waits for one (waitress runs 16 by default).
-        engine = db.make_engine(url, pool_size=32, max_overflow=64)
+        # A pooled connection for every thread that may write at once: none waits for one.
+        engine = db.make_engine(url, pool_size=threads + 4, max_overflow=threads)
         # SQLite copies its log into the database file (and syncs it to disk) at the end of a commit, every 1000
         # pages: that commit would be an acknowledgement's insert, which would then wait for an fsync. Here the
         # worker copies it, between batches (checkpoint()).
