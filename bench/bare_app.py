@@ -1,6 +1,6 @@
 """The floor for bench/ack.py: a bare Bolt app whose listeners only ack, on secreview's server stack.
 
-Same WSGI adapter, same waitress settings and GIL switch interval as `secreview serve` (bot.runtime.serve_http),
+Same WSGI adapter, same waitress settings and GIL switch interval as `secreview serve` (bot.run.http.serve_http),
 same listener pool size and `process_before_response=False`, the same signed requests; nothing else. Its
 listeners ack the standard Bolt way (a command's or a click's ack() is called on a listener thread).
 Run by bench/ack.py: `python bench/bare_app.py --port P --threads T` with SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN
@@ -24,7 +24,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from waitress.server import create_server
 
-# The numbers serve_http uses (bot/runtime.py); kept literal so the floor imports nothing of secreview.
+# The numbers serve_http uses (bot/run/http.py); kept literal so the floor imports nothing of secreview.
 MAX_REQUEST_BYTES = 1_000_000
 LISTENER_THREADS = 16  # secreview's default SECREVIEW_LISTENER_THREADS
 SWITCH_INTERVAL_SECONDS = 0.0005  # serve_http sets the same GIL switch interval

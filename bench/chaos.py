@@ -21,7 +21,7 @@ What the figures mean:
 
 The last line printed is one JSON object with every figure. `--quick` finishes in under a minute with
 fewer projects. What a killed app had claimed (outbox rows, queued requests) is taken over by the restarted
-app at once: the claims name a process of this host that no longer runs (bot/claims.py), so nothing waits
+app at once: the claims name a process of this host that no longer runs (bot/run/claims.py), so nothing waits
 for the leases to run out. `python bench/chaos.py --help` lists the knobs (fault rates, size, kills,
 database).
 """
@@ -54,7 +54,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.ids import BlockId, CallbackId
+from bot.common.ids import BlockId, CallbackId
 from sandbox import payloads
 from sandbox.fake_slack import Call, FakeSlack
 from sandbox.slack_sender import Response, SlackSender

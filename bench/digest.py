@@ -39,8 +39,8 @@ if __package__ in (None, ""):  # run as `python bench/digest.py`
 from sqlalchemy import text
 
 from bench import common
-from bot import digest, metrics
 from bot.config import Settings
+from bot.figures import digest, metrics
 from storage import db
 
 GENERATOR_VERSION = 1  # bump when the generated data changes, so cached databases are rebuilt

@@ -1,0 +1,6 @@
+"""secreview's core, in rooms. Each package's docstring says what lives there and what it may import.
+
+Imports run one way: handlers → bot.slack → bot.figures → bot.review → bot.intake → bot.common → storage;
+bot.run may use every room and no room uses it; bot.cli, bot.config and bot.demo are the entry points at the top
+(see docs/architecture.md and .importlinter, which the suite enforces).
+"""

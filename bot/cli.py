@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.errors import DomainError
+from bot.review.errors import DomainError
 from storage import db
 from storage.models import Workspace
 
@@ -96,11 +96,12 @@ def main(verbose: bool) -> None:
 @friendly_errors
 def run(no_scheduler: bool) -> None:
     """Connect to Slack in Socket Mode (no public URL needed)."""
-    from bot.runtime import run_socket_mode
+    from bot.run.socket import run_socket_mode
+    from handlers import LISTENERS
 
     settings = _settings()
     settings.require("slack_bot_token", "slack_app_token")
-    run_socket_mode(settings, scheduler=not no_scheduler)
+    run_socket_mode(settings, listeners=LISTENERS, scheduler=not no_scheduler)
 
 
 @main.command()
@@ -116,11 +117,12 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool, inline_work: b
 
     This process answers Slack; a `secreview work` child process (started and restarted by it) does the work.
     """
-    from bot.runtime import serve_http
+    from bot.run.http import serve_http
+    from handlers import LISTENERS
 
     settings = _settings()
     settings.require("slack_bot_token", "slack_signing_secret")
-    serve_http(settings, host=host, port=port, threads=threads, scheduler=not no_scheduler,
+    serve_http(settings, listeners=LISTENERS, host=host, port=port, threads=threads, scheduler=not no_scheduler,
                worker_process=not inline_work)
 
 
@@ -132,11 +134,12 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool, inline_work: b
 @friendly_errors
 def work(no_scheduler: bool, parent_pid: int | None, busy_file: Path | None) -> None:
     """Run the work `secreview serve` queued (serve starts this itself; run it alone for more workers)."""
-    from bot.worker import run_worker
+    from bot.run.worker import run_worker
+    from handlers import LISTENERS
 
     settings = _settings()
     settings.require("slack_bot_token")
-    run_worker(settings, scheduler=not no_scheduler, parent_pid=parent_pid, busy_file=busy_file)
+    run_worker(settings, listeners=LISTENERS, scheduler=not no_scheduler, parent_pid=parent_pid, busy_file=busy_file)
 
 
 @main.group(name="db")
@@ -178,7 +181,7 @@ def digest() -> None:
 @friendly_errors
 def preview(period: str, as_json: bool, workspace: str | None) -> None:
     """Print the digest without posting it."""
-    from bot import digest as digest_module
+    from bot.figures import digest as digest_module
 
     settings = _settings()
     _, factory = open_database(settings)
@@ -198,7 +201,7 @@ def post(workspace: str | None) -> None:
     """Post last week's digest now (once per period: a second post for the same week does nothing)."""
     import socket
 
-    from bot import digest as digest_module
+    from bot.figures import digest as digest_module
 
     settings = _settings()
     settings.require("secreview_digest_channel")
@@ -212,7 +215,7 @@ def post(workspace: str | None) -> None:
         return
     click.echo(f"digest for {run_row.period_start}..{run_row.period_end} queued; delivering")
     if settings.slack_bot_token:
-        from bot.runtime import drain_outbox
+        from bot.run.assemble import drain_outbox
 
         drain_outbox(settings, factory)
 
@@ -224,7 +227,7 @@ def post(workspace: str | None) -> None:
 @friendly_errors
 def export(fmt: str, output: Path | None, workspace: str | None) -> None:
     """All reviews with decisions, conditions and history, as CSV or JSON."""
-    from bot import export as export_module
+    from bot.figures import export as export_module
 
     settings = _settings()
     _, factory = open_database(settings)
@@ -250,7 +253,7 @@ def audit() -> None:
 @friendly_errors
 def verify() -> None:
     """Recompute the hash chain; exit 1 naming the first row that was edited, inserted or deleted."""
-    from bot import audit as audit_module
+    from bot.review import audit as audit_module
 
     settings = _settings()
     _, factory = open_database(settings)
@@ -270,7 +273,7 @@ def verify() -> None:
 @friendly_errors
 def manifest(as_json: bool, request_url: str | None, name: str) -> None:
     """Print the Slack app manifest to paste into api.slack.com/apps → Create New App."""
-    from bot.manifest import build_manifest, to_yaml
+    from bot.slack.manifest import build_manifest, to_yaml
 
     if request_url is not None and not request_url.startswith("https://"):
         raise Failure("--request-url must be an https:// URL (Slack only calls https)")

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot import intake, lifecycle
+from bot import intake
 from bot.config import Settings
-from bot.states import OPEN_STATES, Outcome
+from bot.review import lifecycle
+from bot.review.states import OPEN_STATES, Outcome
 from storage.models import OutboxMessage, utcnow
 
 DEMO_WORKSPACE = "TDEMO0001"

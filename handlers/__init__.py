@@ -1,8 +1,13 @@
-"""Slack adapters: thin listeners that ack, parse the payload, call bot/, render and respond."""
+"""Slack adapters: thin listeners that ack, parse the payload, call bot/, render and respond.
+
+May import bot.slack and the rooms below it (bot.figures, bot.review, bot.intake, bot.common) and storage;
+never bot.run. The entry points hand `LISTENERS` to bot.slack.app.build_app.
+"""
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, modals
+from bot.slack.app import Listeners
+from handlers import actions, commands, errors, events, handoff, modals
 
 
 def register_all(app: App) -> None:
@@ -12,3 +17,6 @@ def register_all(app: App) -> None:
     commands.register(app)
     modals.register(app)
     actions.register(app)
+
+
+LISTENERS = Listeners(register=register_all, register_handoff=handoff.register)

@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import lifecycle, render, views
-from bot.errors import DomainError, InvalidInput
-from bot.ids import ActionId
+from bot.common import render
+from bot.common.ids import ActionId
+from bot.review import lifecycle
+from bot.review.errors import DomainError, InvalidInput
+from bot.slack import views
 from handlers.commands import LIST_PAGE_SIZE, list_page, show_review
 from handlers.common import actor_of, say_ephemeral, services_of, workspace_of
 from handlers.home import publish_home

@@ -12,10 +12,13 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot import commands, digest, export, lifecycle, metrics, render, views
-from bot.commands import ParsedCommand, Sub
-from bot.errors import DomainError, NotAllowed
-from bot.states import DECIDED_STATES, OPEN_STATES
+from bot.common import render
+from bot.figures import digest, export, metrics
+from bot.review import lifecycle
+from bot.review.errors import DomainError, NotAllowed
+from bot.review.states import DECIDED_STATES, OPEN_STATES
+from bot.slack import commands, views
+from bot.slack.commands import ParsedCommand, Sub
 from handlers.common import actor_of, say_ephemeral, say_sentence, services_of, workspace_of
 from handlers.modals import open_ask_info_modal, open_decision_modal, open_intake_modal
 from storage.models import AuditEvent, Review, utcnow

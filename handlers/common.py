@@ -4,41 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext, BoltRequest, Respond
-from slack_bolt.middleware import Middleware
-from slack_bolt.response import BoltResponse
+from slack_bolt import BoltContext, Respond
 
-from bot import views
-from bot.lifecycle import Actor
-from bot.services import Services
+from bot.review.lifecycle import Actor
+from bot.slack import views
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
-
-
-class DirectMiddleware(Middleware):
-    """A global middleware that Bolt calls as it is, without building the keyword arguments a function
-    middleware asks for: that cost ~40 µs per middleware per request (cProfile), on every acknowledgement.
-
-    `step(req)` returns a response to answer with at once, or None to go on along the chain.
-    """
-
-    def __init__(self, step: Callable[[BoltRequest], BoltResponse | None]) -> None:
-        self._step = step
-
-    def process(self, *, req: BoltRequest, resp: BoltResponse,
-                next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        answer = self._step(req)
-        if answer is not None:
-            return answer
-        next()
-        return resp
-
-    @property
-    def name(self) -> str:
-        return f"{self._step.__module__}.{self._step.__name__}"
 
 
 def services_of(context: BoltContext) -> Services:

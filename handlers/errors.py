@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.response import BoltResponse
 
-from bot import render, workqueue
-from bot.errors import DomainError
+from bot.common import render
+from bot.review.errors import DomainError
+from bot.slack import queueing
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def handle_error(error: Exception, body: Any, respond: Any = None,
         log.info("refused: %s (%s)", error.key, _ids(safe_body))
     else:
         if context is not None:
-            context[workqueue.FAILED] = True  # a queued event is kept for another attempt
+            context[queueing.FAILED] = True  # a queued event is kept for another attempt
         sentence = render.message("error.unexpected")
         log.exception("unexpected error handling a Slack request (%s)", _ids(safe_body), exc_info=error)
     if respond is not None and (safe_body.get("response_url") or safe_body.get("command")):

@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import inbox, lifecycle
+from bot.review import lifecycle
+from bot.slack import queueing
 from handlers.common import services_of, workspace_of
 from handlers.home import publish_home
 from storage.models import ProcessedEvent
@@ -70,17 +71,17 @@ def worth_keeping(context: BoltContext, event: dict[str, Any]) -> bool:
 
 
 def keep_before_ack(body: dict[str, Any], context: BoltContext, next: Any) -> BoltResponse | None:
-    """Stores an event that will change something before Bolt acknowledges it (see bot/inbox.py)."""
+    """Stores an event that will change something before Bolt acknowledges it (see bot/run/inbox.py)."""
     event = body.get("event") if isinstance(body, dict) and body.get("type") == "event_callback" else None
     event_id = body.get("event_id") if isinstance(event, dict) else None
-    replayed = bool(context.get(inbox.REPLAY))  # kept already: a second insert would only queue for the writer
+    replayed = bool(context.get(queueing.REPLAY))  # kept already: a second insert would only queue for the writer
     if (isinstance(event, dict) and isinstance(event_id, str) and event_id and not replayed
             and worth_keeping(context, event)):
         services = services_of(context)
         try:
             workspace_id = workspace_of(context, body)
             # urgent: Slack's ack waits for this insert, so it goes before the writers processing earlier events.
-            services.write(lambda s: inbox.keep(s, event_id=event_id, workspace_id=workspace_id, body=body),
+            services.write(lambda s: queueing.keep(s, event_id=event_id, workspace_id=workspace_id, body=body),
                            urgent=True)
         except (SQLAlchemyError, ValueError):
             # Not kept, so not acknowledged: Slack delivers it again later.

@@ -1,6 +1,6 @@
 """`secreview serve`'s HTTP process: store what the worker process will act on, and answer Slack at once.
 
-Installed only when the process has a work queue (see bot/workqueue.py). It runs after Bolt has verified the
+Installed only when the process has a work queue (see bot/run/workqueue.py). It runs after Bolt has verified the
 signature and before any listener, so an acknowledgement costs Bolt's parsing plus, for the requests that
 change something, one small insert.
 """
@@ -16,15 +16,16 @@ from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import workqueue
-from handlers.common import DirectMiddleware, services_of, workspace_of
+from bot.slack import queueing
+from bot.slack.middleware import DirectMiddleware
+from handlers.common import services_of, workspace_of
 from handlers.events import worth_keeping
 
 log = logging.getLogger(__name__)
 
 # Event types with a listener; the rest are answered here and go no further.
-_EVENT_PRIORITY = {"message": workqueue.EVENT, "reaction_added": workqueue.EVENT,
-                   "app_home_opened": workqueue.PERSON_WAITING}
+_EVENT_PRIORITY = {"message": queueing.EVENT, "reaction_added": queueing.EVENT,
+                   "app_home_opened": queueing.PERSON_WAITING}
 
 
 def _destination(body: dict[str, Any], context: BoltContext) -> tuple[str, int] | str:
@@ -45,7 +46,7 @@ def _destination(body: dict[str, Any], context: BoltContext) -> tuple[str, int] 
         # and button. Modal submissions stay here: their answer (validation errors) is the acknowledgement.
         trigger = body.get("trigger_id")
         key = f"trigger:{trigger}" if isinstance(trigger, str) and trigger else f"request:{uuid.uuid4().hex}"
-        return key, workqueue.PERSON_WAITING
+        return key, queueing.PERSON_WAITING
     return "here"
 
 
@@ -63,7 +64,7 @@ def hand_off_to_worker(req: BoltRequest) -> BoltResponse | None:
     try:
         queue.put(dedupe_key=dedupe_key, priority=priority, workspace_id=workspace_of(context, body), body=body)
     except (SQLAlchemyError, ValueError):
-        if priority == workqueue.EVENT:
+        if priority == queueing.EVENT:
             # Not stored, so not acknowledged: Slack delivers it again later.
             log.error("could not queue event %s", dedupe_key, exc_info=True)
             return BoltResponse(status=503, body="")

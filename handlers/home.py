@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot import metrics, views
-from bot.states import OPEN_STATES
+from bot.figures import metrics
+from bot.review.states import OPEN_STATES
+from bot.slack import views
 from handlers.common import actor_of, services_of, workspace_of
 from storage.models import Review, utcnow
 

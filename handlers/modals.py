@@ -13,11 +13,14 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import intake, lifecycle, render, views
-from bot.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
-from bot.ids import BlockId, CallbackId
-from bot.services import Services
-from bot.states import OPEN_STATES
+from bot import intake
+from bot.common import render
+from bot.common.ids import BlockId, CallbackId
+from bot.review import lifecycle
+from bot.review.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
+from bot.review.states import OPEN_STATES
+from bot.slack import views
+from bot.slack.services import Services
 from handlers.common import actor_of, metadata, read_metadata, services_of, workspace_of
 from storage.models import Review, utcnow
 

@@ -26,11 +26,15 @@ import click
 from sqlalchemy import select
 from waitress.server import create_server
 
-from bot import demo, render
+from bot import demo
+from bot.common import render
 from bot.config import Settings, load_settings
-from bot.runtime import build_services, make_wsgi, start_background
-from bot.services import Services
-from bot.states import OPEN_STATES
+from bot.review import messages
+from bot.review.states import OPEN_STATES
+from bot.run.assemble import build_services, start_background
+from bot.run.http import make_wsgi
+from bot.slack.services import Services
+from handlers import LISTENERS
 from sandbox.fake_slack import FakeSlack
 from sandbox.payloads import parse_ts
 from sandbox.slack_sender import SlackSender
@@ -112,11 +116,11 @@ def restore_open_reviews(fake: FakeSlack, services: Services, limit: int = RESTO
                                                                                         review.source_ts):
                 fake.add_message(ANNOUNCE, review.announcer_id, _as_slack_text(review.announcement_text),
                                  ts=review.source_ts)
-                reply = render.thread_opened(review)
+                reply = messages.thread_opened(review)
                 fake.add_message(ANNOUNCE, fake.bot_user_id, reply["text"], blocks=reply["blocks"],
                                  bot_id=fake.bot_id, thread_ts=review.source_ts,
                                  ts=_ts_after(review.source_ts, 2.0))
-            card = render.review_card(review, settings)
+            card = messages.review_card(review, settings)
             card_ts = _ts_after(f"{at:.6f}", 3.0)
             while fake.message(SECURITY, card_ts):
                 card_ts = _ts_after(card_ts, 0.000001)
@@ -219,7 +223,7 @@ class Sandbox:
                     demo.generate(session, settings=settings, workspace_id=fake.team_id,
                                   count=self.demo_reviews, reviewers=demo.DEMO_REVIEWERS)
             restore_open_reviews(fake, services)
-            app_server = create_server(make_wsgi(settings, services), host=HOST, port=0, threads=8,
+            app_server = create_server(make_wsgi(settings, services, listeners=LISTENERS), host=HOST, port=0, threads=8,
                                        ident="secreview-sandbox")
             app_thread = threading.Thread(target=_serve, args=(app_server,), name="secreview-app",
                                           daemon=True)

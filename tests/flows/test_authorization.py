@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from bot.ids import ActionId
+from bot.common.ids import ActionId
 from sandbox import payloads
 from storage.models import AuditEvent, OutboxMessage
 from tests.flows.test_review_flow import decision_values, intake_values

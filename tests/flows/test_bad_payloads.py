@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.ids import ActionId
+from bot.common.ids import ActionId
 from sandbox import payloads
 from tests.support.world import ANNOUNCE, OWNER, REVIEWER, World
 

@@ -36,7 +36,7 @@ def test_chaos_quick_loses_nothing_and_duplicates_no_review(tmp_path: Path,
     assert figures["notices_missing"] == 0, figures["notices_missing_by_outbox_state"]
     assert figures["out_of_order"] == 0
     assert figures["sent_rows_redelivered"] == 0  # nothing recorded as sent went out again
-    # An announcement acknowledged just before the kill was kept first (bot/inbox.py) and replayed after the
+    # An announcement acknowledged just before the kill was kept first (bot/run/inbox.py) and replayed after the
     # restart, within the review wait above.
     assert figures["lost_announcements"] == 0
     assert figures["lost"] == 0

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId
+from bot.common.ids import ActionId
 from storage.models import AuditEvent, DigestRun, Review
 from tests.flows.test_review_flow import ANNOUNCEMENT, decision_values, open_one
 from tests.support.world import ANNOUNCE, CISO, DIGEST, OWNER, REVIEWER, SECURITY, STRANGER, World, flatten_text

@@ -102,7 +102,7 @@ def test_sqlite_busy_past_its_timeout_is_retried_and_recorded_once(database_url:
         world.settle()
         holder = hold_write_lock(database_url)
         release = ReleaseOnRetry(holder)
-        services_log = logging.getLogger("bot.services")
+        services_log = logging.getLogger("bot.slack.services")
         services_log.addHandler(release)
         try:
             response = world.sender.send_interaction(decision_submission(world, 1))

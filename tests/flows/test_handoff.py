@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot import lifecycle
-from bot.services import WRITE_ATTEMPTS
-from bot.workqueue import QueueWorker
+from bot.review import lifecycle
+from bot.run.workqueue import QueueWorker
+from bot.slack.services import WRITE_ATTEMPTS
 from sandbox import payloads
 from storage.models import QueuedRequest, utcnow
 from tests.support.world import ANNOUNCE, OWNER, REVIEWER, SECURITY, World, running_split_world

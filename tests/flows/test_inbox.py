@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import lifecycle
-from bot.app import replay_into
-from bot.inbox import MAX_REPLAYS, InboxReplayer
+from bot.review import lifecycle
+from bot.run.inbox import MAX_REPLAYS, InboxReplayer
+from bot.slack.app import replay_into
 from sandbox import payloads
 from storage.models import InboxEvent, ProcessedEvent, utcnow
 from tests.support.world import ANNOUNCE, OWNER, World

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import delivery
-from bot.app import make_client
-from bot.delivery import OutboxWorker
-from bot.ids import ActionId
+from bot.common.ids import ActionId
+from bot.run import delivery
+from bot.run.delivery import OutboxWorker
+from bot.slack.client import make_client
 from sandbox import payloads
 from sandbox.fake_slack import Call
 from storage.models import OutboxMessage, Review, utcnow
@@ -178,7 +178,7 @@ def test_when_the_security_channel_itself_refuses_the_log_says_so(quiet: World, 
     quiet.fake.fail_next("chat.postMessage", "ratelimited", retry_after=1)  # the thread reply waits a second
     quiet.fake.fail_next("chat.postMessage", "channel_not_found")  # the card is refused for good
     work = worker(quiet, clock)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="bot.run.delivery"):
         run_until_settled(quiet, work, clock)
     assert row(quiet, "card").state == "failed" and row(quiet, "card").last_error == "channel_not_found"
     assert not [r for r in rows(quiet) if r.purpose == "delivery_failed"]  # no notice into the broken channel

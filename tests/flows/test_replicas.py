@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import lifecycle
+from bot.review import lifecycle
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import SlackSender

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId
+from bot.common.ids import ActionId, BlockId
 from sandbox import payloads
 from storage.models import AuditEvent, Decision, OutboxMessage, Review
 from tests.support.world import (

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app, make_client
-from bot.runtime import build_services
+from bot.run.assemble import build_services
+from bot.slack.app import build_app
+from bot.slack.client import make_client
+from handlers import LISTENERS
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from tests.support.socket_mode_server import SocketModeServer
@@ -25,7 +27,7 @@ def socket_world(database_url: str) -> Iterator[tuple[World, SocketModeServer]]:
     fake.socket_mode_url = server.url
     settings = world_settings(fake, database_url, slack_signing_secret=None, slack_app_token="xapp-1-test")
     services = build_services(settings, instance="socket-test")
-    app = build_app(settings, services)
+    app = build_app(settings, services, listeners=LISTENERS)
     assert services.outbox_worker is not None
     services.outbox_worker.start()
     handler = SocketModeHandler(app, app_token="xapp-1-test", web_client=make_client(settings, "xapp-1-test"))

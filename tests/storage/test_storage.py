@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import audit, lifecycle
+from bot.review import audit, lifecycle
 from storage import db
 from storage.models import AuditEvent, Base, DigestRun, Review, Workspace
 from storage.oauth_tables import is_secreview_object

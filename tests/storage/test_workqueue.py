@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from bot import workqueue
-from bot.workqueue import QueueWorker, WorkQueue, queue_url
+from bot.run import workqueue
+from bot.run.workqueue import QueueWorker, WorkQueue, queue_url
 from storage.models import QueuedRequest, utcnow
 
 
@@ -169,7 +169,7 @@ def test_a_restarted_worker_takes_over_at_once_what_a_killed_one_held(queue: Wor
     import subprocess
     import sys
 
-    from bot.claims import instance_id
+    from bot.run.claims import instance_id
 
     _put(queue, "Ev1")
     _put(queue, "Ev2")
@@ -190,7 +190,7 @@ def test_replicas_starting_together_all_open_a_new_queue_file(tmp_path: object) 
     from pathlib import Path
 
     url = f"sqlite:///{Path(str(tmp_path)) / 'together.db'}"
-    script = ("import sys; from storage import db; from bot.workqueue import WorkQueue; "
+    script = ("import sys; from storage import db; from bot.run.workqueue import WorkQueue; "
               "engine = db.make_engine(sys.argv[1]); queue = WorkQueue.open(sys.argv[1], engine); "
               "queue.put(dedupe_key=sys.argv[2], priority=1, workspace_id='T1', body={}); print(queue.depth() > 0)")
     starts = [subprocess.Popen([sys.executable, "-c", script, url, f"Ev{n}"], stdout=subprocess.PIPE, text=True)

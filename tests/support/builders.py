@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import intake, lifecycle
+from bot import intake
 from bot.config import Settings
+from bot.review import lifecycle
 
 WS = "T0TEST001"
 OWNER = lifecycle.Actor("UOWNER001")

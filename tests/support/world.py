@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from waitress.server import create_server
 
 from bot.config import Settings
-from bot.runtime import build_services, make_wsgi
-from bot.services import Services
+from bot.run.assemble import build_services
+from bot.run.http import make_wsgi
+from bot.slack.services import Services
+from handlers import LISTENERS
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import Response, SlackSender
@@ -40,7 +42,7 @@ class World:
         self.base_url = base_url
         self.sender = SlackSender(f"{base_url}/slack/events", SIGNING_SECRET)
         self.bolt_app: Any = None  # the in-process Bolt App, when there is one
-        self.queue_worker: Any = None  # the split world's worker side (bot.workqueue.QueueWorker)
+        self.queue_worker: Any = None  # the split world's worker side (bot.run.workqueue.QueueWorker)
         self.work_queue: Any = None  # and the queue it takes from
         self.http_services: Any = None  # the split world's HTTP side (the one that stores and acks)
         self.queue_dispatch: Any = None  # how its worker side runs one stored request
@@ -204,7 +206,7 @@ def running_world(database_url: str, **overrides: Any) -> Iterator[World]:
     populate(fake)
     settings = world_settings(fake, database_url, **overrides)
     services = build_services(settings, instance="flow-test")
-    wsgi = make_wsgi(settings, services)
+    wsgi = make_wsgi(settings, services, listeners=LISTENERS)
     server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
     thread.start()
@@ -250,8 +252,8 @@ def running_split_world(database_url: str, *, start_worker: bool = True, **overr
     """secreview split as `secreview serve` splits it, in this process: an HTTP side that stores and acks, and a
     worker side (its own services, app and outbox) that runs what was stored. `world.queue_worker` runs a batch
     by hand when `start_worker` is False. Needs a database file (the two sides share it, as two processes do)."""
-    from bot.app import build_app, run_queued_into
-    from bot.workqueue import QueueWorker, WorkQueue
+    from bot.run.workqueue import QueueWorker, WorkQueue
+    from bot.slack.app import build_app, run_queued_into
 
     fake = FakeSlack().start()
     populate(fake)
@@ -259,14 +261,14 @@ def running_split_world(database_url: str, *, start_worker: bool = True, **overr
     http_services = build_services(settings, instance="flow-http", with_worker=False)
     http_services.work_queue = WorkQueue.open(database_url, http_services.engine)
     assert http_services.work_queue is not None, "the split needs a database two processes can share"
-    wsgi = make_wsgi(settings, http_services, worker_alive=lambda: True)
+    wsgi = make_wsgi(settings, http_services, listeners=LISTENERS, worker_alive=lambda: True)
     server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
     thread.start()
     worker_services = build_services(settings, instance="flow-worker")
     worker_queue = WorkQueue.open(database_url, worker_services.engine)
     assert worker_queue is not None and worker_services.outbox_worker is not None
-    worker_app = build_app(settings, worker_services, token_verification=False, run_queued=True)
+    worker_app = build_app(settings, worker_services, listeners=LISTENERS, token_verification=False, run_queued=True)
     dispatch = run_queued_into(worker_app)
     queue_worker = QueueWorker(queue=worker_queue, dispatch=dispatch, instance_id="flow-worker", poll_seconds=0.01)
     worker_services.outbox_worker.start()

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from bot.claims import holder_is_gone, instance_id
+from bot.run.claims import holder_is_gone, instance_id
 
 
 def test_instance_ids_name_host_and_process() -> None:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import ParsedCommand, Sub, parse
-from bot.errors import InvalidInput
+from bot.review.errors import InvalidInput
+from bot.slack.commands import ParsedCommand, Sub, parse
 
 
 @pytest.mark.parametrize(

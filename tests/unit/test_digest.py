@@ -15,9 +15,9 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import digest, metrics
+from bot.common.render import LIMIT_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS
 from bot.config import Settings, SettingsError
-from bot.render import LIMIT_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS
+from bot.figures import digest, metrics
 from storage.models import Condition, Decision, DigestRun, OutboxMessage, Review, Workspace
 from tests.unit.test_metrics import NOW, WS, add_workspace, build_data
 

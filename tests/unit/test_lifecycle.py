@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import lifecycle
-from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.states import DECIDED_STATES, OPEN_STATES, State
+from bot.review import lifecycle
+from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.review.states import DECIDED_STATES, OPEN_STATES, State
 from storage.models import AuditEvent, Condition, OutboxMessage, Review
 from tests.support.builders import (
     ADMIN,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from bot import metrics
-from bot.metrics import Period
+from bot.figures import metrics
+from bot.figures.metrics import Period
 from storage.models import AuditEvent, Condition, Decision, Review, Workspace
 
 UTC_TZ = ZoneInfo("UTC")

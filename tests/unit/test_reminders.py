@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import reminders
+from bot.figures import reminders
 from storage.db import WRITE_OPTION
 from storage.models import Condition, Decision, OutboxMessage, ReminderLog, Review
 from tests.unit.test_digest import make_settings, validate_message

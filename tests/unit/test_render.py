@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot import render
-from bot.manifest import build_manifest
-from bot.states import State
+from bot.common import render
+from bot.review import messages
+from bot.review.states import State
+from bot.slack.manifest import build_manifest
 from storage.models import Condition, Decision, Review
 from tests.support.builders import make_settings
 
@@ -88,11 +89,11 @@ def validate_message(message: dict[str, Any]) -> None:
 def all_messages(review: Review) -> list[dict[str, Any]]:
     decision = review.latest_decision
     assert decision is not None
-    messages = [render.thread_opened(review), render.review_card(review, SETTINGS),
-                render.decision_notice(review, decision, SETTINGS)]
+    rendered = [messages.thread_opened(review), messages.review_card(review, SETTINGS),
+                messages.decision_notice(review, decision, SETTINGS)]
     for kind in ("assigned", "info_requested", "info_answered", "withdrawn", "not_applicable", "reopened"):
-        messages.append(render.notice(kind, review=review, actor="U0REV", question=review.title, reason=review.title))
-    return messages
+        rendered.append(messages.notice(kind, review=review, actor="U0REV", question=review.title, reason=review.title))
+    return rendered
 
 
 @pytest.mark.parametrize("state", list(State), ids=str)
@@ -108,13 +109,13 @@ def test_a_5000_character_hostile_title_is_cut_and_neutralised(state: State) -> 
         validate_message(message)
         for text in [message["text"], *mrkdwn_texts(message["blocks"])]:
             assert not LIVE.search(text), f"user text became a live mention or link: {text[:200]}"
-    card = render.review_card(review, SETTINGS)
+    card = messages.review_card(review, SETTINGS)
     assert card["blocks"][0]["text"]["text"].endswith("…")
 
 
 def test_card_buttons_follow_the_state() -> None:
     def buttons(review: Review) -> list[str]:
-        card = render.review_card(review, SETTINGS)
+        card = messages.review_card(review, SETTINGS)
         return [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
     assert buttons(make_review(State.ANNOUNCED)) == ["review-take", "review-decide", "review-ask-info",
@@ -127,7 +128,7 @@ def test_card_buttons_follow_the_state() -> None:
 
 
 def test_card_explains_the_risk_in_words() -> None:
-    text = json.dumps(render.review_card(make_review(State.IN_REVIEW), SETTINGS))
+    text = json.dumps(messages.review_card(make_review(State.IN_REVIEW), SETTINGS))
     assert "+3 personal data" in text and "+3 internet-facing" in text and "High" in text
 
 
@@ -164,7 +165,7 @@ def test_escaping_never_leaves_a_live_mention_or_link(text: str, limit: int) -> 
 @given(st.text(min_size=1, max_size=300))
 def test_any_title_renders_a_valid_card(title: str) -> None:
     review = make_review(State.IN_REVIEW, title=title)
-    message = render.review_card(review, SETTINGS)
+    message = messages.review_card(review, SETTINGS)
     validate_message(message)
     for text in [message["text"], *mrkdwn_texts(message["blocks"])]:
         assert not re.search(r"<[!]|<https?:", text.replace("<!date^", ""))

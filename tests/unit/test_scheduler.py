@@ -13,7 +13,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import scheduler
+from bot.run import scheduler
 from storage.models import DigestRun, OutboxMessage, ReminderLog
 from tests.unit.test_digest import make_settings
 from tests.unit.test_metrics import WS, add_review, add_workspace

@@ -12,9 +12,9 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import views
-from bot.ids import ActionId, BlockId, CallbackId
+from bot.common.ids import ActionId, BlockId, CallbackId
 from bot.intake import ANSWER_CHOICES
+from bot.slack import views
 from storage.models import AuditEvent, Condition, Decision, Review
 
 NOW = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # a Wednesday

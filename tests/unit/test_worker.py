@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import worker
-from bot.busy import BusySignal
 from bot.config import Settings, parse_cpu_list
+from bot.run import worker
+from bot.run.busy import BusySignal
 from storage.models import utcnow
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling calls")

@@ -5,7 +5,7 @@ and memory bandwidth (and, in a virtual machine, often one physical core), so be
 10–25 % more CPU per request whenever the worker was busy beside it. The worker therefore waits, between two
 batches, until the HTTP process has no request in hand (for at most `MAX_PAUSE` each time): a burst of
 requests is answered first and worked through right after. Work that still waits a minute is caught up
-regardless (bot/worker.py).
+regardless (bot/run/worker.py).
 
 A small file mapped into both processes: one 64-bit counter, written by the HTTP process only.
 """

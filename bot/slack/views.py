@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from bot import render
-from bot.ids import ActionId, BlockId, CallbackId
+from bot.common import render
+from bot.common.ids import ActionId, BlockId, CallbackId
 from bot.intake import ANSWER_CHOICES
-from bot.states import DECIDED_STATES, OPEN_STATES, RISK_TIERS, ConditionState, Outcome
+from bot.review.states import DECIDED_STATES, OPEN_STATES, RISK_TIERS, ConditionState, Outcome
 from storage.models import AuditEvent, Condition, Review
 
 T = TypeVar("T")

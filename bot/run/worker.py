@@ -1,6 +1,6 @@
 """`secreview work`: the process that does what `secreview serve` acknowledged, out of the acknowledgements' way.
 
-The HTTP process answers Slack; this process runs the listeners of what it queued (bot/workqueue.py), delivers
+The HTTP process answers Slack; this process runs the listeners of what it queued (bot/run/workqueue.py), delivers
 the outbox, runs the digest and reminder jobs and replays kept events. It keeps off the CPU the answers need:
 
 - "idle" priority (the default, Linux): its threads run under SCHED_IDLE, so they get only CPU time that no
@@ -26,8 +26,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.busy import BusySignal
 from bot.config import Settings
+from bot.run.busy import BusySignal
+from bot.slack.app import Listeners
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -161,13 +162,15 @@ class CatchUp:
                 self.batches += 1
 
 
-def run_worker(settings: Settings, *, scheduler: bool = True, parent_pid: int | None = None,
+def run_worker(settings: Settings, *, listeners: Listeners, scheduler: bool = True, parent_pid: int | None = None,
                busy_file: Path | None = None) -> None:
     """`secreview work`: runs what `secreview serve` queued, the outbox, the scheduler and the inbox replays."""
-    from bot.app import build_app, replay_into, run_queued_into
     from bot.config import SettingsError
-    from bot.runtime import build_services, configure_logging, instance_id, start_background
-    from bot.workqueue import QueueWorker, WorkQueue
+    from bot.run.assemble import build_services, configure_logging, start_background
+    from bot.run.claims import instance_id
+    from bot.run.delivery import OutboxWorker
+    from bot.run.workqueue import QueueWorker, WorkQueue
+    from bot.slack.app import build_app, replay_into, run_queued_into
 
     configure_logging(settings)
     if settings.secreview_worker_priority != "normal":
@@ -178,13 +181,14 @@ def run_worker(settings: Settings, *, scheduler: bool = True, parent_pid: int | 
     queue = WorkQueue.open(settings.database_url, services.engine)
     if queue is None:
         raise SettingsError("DATABASE_URL: an in-memory database cannot be shared with a worker process")
-    app = build_app(settings, services, token_verification=False, run_queued=True)
+    app = build_app(settings, services, listeners=listeners, token_verification=False, run_queued=True)
     dispatch = run_queued_into(app)
     busy = BusySignal.attach(busy_file) if busy_file is not None else None
     pause = busy.wait_quiet if busy is not None else None
     worker = QueueWorker(queue=queue, dispatch=dispatch, instance_id=me, pause=pause)
-    if services.outbox_worker is not None:
-        services.outbox_worker.pause = pause
+    outbox = services.outbox_worker
+    if isinstance(outbox, OutboxWorker):
+        outbox.pause = pause
     stops: list[Callable[[], None]] = []
 
     def start() -> None:
@@ -203,8 +207,7 @@ def run_worker(settings: Settings, *, scheduler: bool = True, parent_pid: int | 
     if idle:
         # Its own QueueWorker: the threads of its pool are started from this (low, not idle) thread.
         late_worker = QueueWorker(queue=queue, dispatch=dispatch, instance_id=me)
-        outbox = services.outbox_worker
-        assert outbox is not None
+        assert isinstance(outbox, OutboxWorker)
         catch_up = CatchUp(
             oldest=[lambda: queue.oldest_due(utcnow()), lambda: outbox.oldest_due(utcnow())],
             run=[late_worker.run_once, lambda: outbox.run_once().sent],

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.lifecycle import Actor
+from bot.review.lifecycle import Actor
 
 log = logging.getLogger(__name__)
 

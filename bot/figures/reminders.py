@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.digest import claim
-from bot.metrics import DAY, working_seconds
-from bot.render import LIMIT_FALLBACK_TEXT, cut, render_json
-from bot.states import APPROVED_STATES, OPEN_STATES, ConditionState, State
+from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json
+from bot.figures.digest import claim
+from bot.figures.metrics import DAY, working_seconds
+from bot.review import outbox
+from bot.review.states import APPROVED_STATES, OPEN_STATES, ConditionState, State
 from storage.models import Condition, ReminderLog, Review, utcnow
 
 if TYPE_CHECKING:

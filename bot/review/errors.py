@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import render
+from bot.common import render
 
 
 class DomainError(Exception):

@@ -14,11 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.background import BackgroundLoop
+from bot.run.background import BackgroundLoop
 from storage.db import session_scope
 from storage.models import InboxEvent, ProcessedEvent, utcnow
 
@@ -29,20 +27,6 @@ log = logging.getLogger(__name__)
 REPLAY_AFTER = timedelta(seconds=5)
 MAX_REPLAYS = 5
 KEEP_FOR = timedelta(days=3)
-# Context key of a replayed delivery: it is in the inbox already, so nothing keeps it again before the ack.
-REPLAY = "secreview_replay"
-
-
-def keep(session: Session, *, event_id: str, workspace_id: str, body: dict[str, Any]) -> None:
-    """Stores the event unless it is stored already (a retry, another replica)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(InboxEvent)
-        .values(event_id=event_id[:64], workspace_id=workspace_id[:32], body=body, received_at=utcnow(), replays=0)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-    )
-
-
 def due_for_replay(session: Session, *, now: datetime, limit: int = 50) -> list[InboxEvent]:
     """Kept events older than the grace period that no listener marked as processed."""
     processed = exists().where(ProcessedEvent.event_id == InboxEvent.event_id)

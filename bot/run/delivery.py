@@ -17,9 +17,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import outbox, render
-from bot.background import BackgroundLoop
-from bot.claims import holder_is_gone
+from bot.common import render
+from bot.review import outbox
+from bot.run.background import BackgroundLoop
+from bot.run.claims import holder_is_gone
 from storage.db import session_scope
 from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
 
@@ -112,7 +113,7 @@ class OutboxWorker:
         self._poll_seconds = poll_seconds
         self._clock = clock
         self._loop = BackgroundLoop("secreview-outbox", self._pass, poll_seconds)
-        # The worker process sets it: before each pass, lets a burst of acknowledgements go first (bot/busy.py).
+        # The worker process sets it: before each pass, lets a burst of acknowledgements go first (bot/run/busy.py).
         self.pause: Callable[[], None] | None = None
         self._last_sweep: datetime | None = None
 

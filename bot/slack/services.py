@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -15,15 +15,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import intake
 from bot.config import Settings
-from bot.delivery import OutboxWorker
-from bot.roles import RoleResolver
-from bot.workqueue import WorkQueue
+from bot.review.roles import RoleResolver
+from bot.slack.queueing import RequestQueue
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITE_ATTEMPTS = 4
+
+
+class OutboxDelivery(Protocol):
+    """The outbox's deliverer (bot/run/delivery.py): started by the process, woken after each commit."""
+
+    def start(self) -> None:
+        """Starts delivering in the background."""
+
+    def stop(self) -> None:
+        """Stops after the current pass."""
+
+    def wake(self) -> None:
+        """Asks for a pass now."""
 
 
 @dataclass
@@ -37,11 +49,11 @@ class Services:
     rules: intake.IntakeRules = field(default_factory=lambda: intake.DEFAULT_RULES)
     detector: intake.Detector | None = None
     roles: RoleResolver | None = None
-    outbox_worker: OutboxWorker | None = None
+    outbox_worker: OutboxDelivery | None = None
     # Bolt's OAuthSettings when several workspaces install the app (SLACK_CLIENT_ID/SECRET set).
     oauth_settings: Any = None
     # `secreview serve`'s HTTP process: where it stores what its worker process does after the ack.
-    work_queue: WorkQueue | None = None
+    work_queue: RequestQueue | None = None
 
     def __post_init__(self) -> None:
         if self.detector is None:

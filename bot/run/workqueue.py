@@ -13,7 +13,7 @@ of the main database, claimed with SKIP LOCKED so several replicas share it.
 
 What is stored is never lost to a crash of either process: a claim is a lease, and a row whose worker died
 is claimed again when the lease runs out, or at once by a worker started on the same host (the claim names
-the dead process: bot/claims.py). An event is idempotent (its event_id is claimed in the listener's
+the dead process: bot/run/claims.py). An event is idempotent (its event_id is claimed in the listener's
 transaction), so it may run again; a command or a click is run at most once (a person can ask again, but a
 decision must not be recorded twice).
 """
@@ -36,22 +36,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.background import BackgroundLoop
-from bot.claims import holder_is_gone
+from bot.run.background import BackgroundLoop
+from bot.run.claims import holder_is_gone
+from bot.slack.queueing import EVENT, PERSON_WAITING
 from storage import db
 from storage.models import QueuedRequest, utcnow
 
 log = logging.getLogger(__name__)
 
-PERSON_WAITING = 0  # a command, a click, App Home opened: someone is looking at Slack for the answer
-EVENT = 1
 LEASE = timedelta(seconds=120)  # longer than any listener runs (Slack calls time out after 10 s, retried twice)
 MAX_EVENT_ATTEMPTS = 5
 CHECKPOINT_SECONDS = 1.0
 SLOW_PUT_SECONDS = 0.1
-# Context key the error boundary sets when a listener failed for a reason other than a refusal (the database
-# away, a bug): the worker then keeps an event for another attempt instead of deleting it.
-FAILED = "secreview_listener_failed"
 
 
 def queue_url(database_url: str) -> str | None:
@@ -282,7 +278,7 @@ class QueueWorker:
                  threads: int = 4, poll_seconds: float = 0.02, clock: Callable[[], datetime] = utcnow,
                  pause: Callable[[], None] | None = None) -> None:
         self._queue = queue
-        self._pause = pause  # before each batch: lets a burst of acknowledgements go first (bot/busy.py)
+        self._pause = pause  # before each batch: lets a burst of acknowledgements go first (bot/run/busy.py)
         self._dispatch = dispatch
         self._instance_id = instance_id
         self._threads = threads

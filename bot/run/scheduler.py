@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import digest, metrics, reminders
+from bot.figures import digest, metrics, reminders
 from storage.db import session_scope
 from storage.models import utcnow
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
+from bot.review.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
 from storage.models import AuditEvent, Condition, Decision, Review
 
 PERIOD_KINDS = ("week", "month", "quarter")

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import metrics, outbox
-from bot.metrics import Period, Report
-from bot.render import LIMIT_FALLBACK_TEXT, cut, render_json, render_text
+from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json, render_text
+from bot.figures import metrics
+from bot.figures.metrics import Period, Report
+from bot.review import outbox
 from storage.models import Base, DigestRun, utcnow
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def post_digest(
 def _enqueue_chart(
     session: Session, *, workspace_id: str, channel: str, period: Period, tz: ZoneInfo, ordering_key: str
 ) -> None:
-    from bot import chart  # matplotlib is slow to import: only when a chart is wanted
+    from bot.figures import chart  # matplotlib is slow to import: only when a chart is wanted
 
     series = metrics.weekly_series(session, workspace_id, end=period.end, tz=tz, weeks=CHART_WEEKS)
     labels = render_json("digest_chart", start=period.local_start(tz), weeks=CHART_WEEKS)

@@ -1,4 +1,8 @@
-"""build_app(settings) -> slack_bolt.App: the composition root. Nothing happens at import time."""
+"""build_app(settings, services, listeners=...) -> slack_bolt.App: the composition root. Nothing happens at import.
+
+The listeners (handlers/) are handed in by the entry points (bot/cli.py, the sandbox, the tests), so nothing in bot/
+imports handlers/ and the import direction handlers → bot.slack holds.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +13,32 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
-from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
-from bot import inbox, workqueue
 from bot.config import Settings
-from bot.services import Services
-from storage.models import ProcessedEvent
+from bot.slack.client import make_client
+from bot.slack.middleware import DirectMiddleware, drop_seen_deliveries, inject_services
+from bot.slack.queueing import FAILED, REPLAY
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def make_client(settings: Settings, token: str | None = None, *, retries: bool = True) -> WebClient:
-    """The one kind of Slack client: `SLACK_API_URL`, a timeout, and retry handlers (rate limits included)."""
-    handlers = (
-        [ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2),
-         ServerErrorRetryHandler(max_retry_count=2)]
-        if retries else []
-    )
-    return WebClient(token=token or settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10,
-                     retry_handlers=handlers)
+@dataclass(frozen=True)
+class Listeners:
+    """What handlers/ binds to an app: every listener, and the HTTP process's hand-off to its worker."""
+
+    register: Callable[[App], None]
+    register_handoff: Callable[[App], None]
 
 
-def build_app(settings: Settings, services: Services, *, token_verification: bool = True,
+def build_app(settings: Settings, services: Services, *, listeners: Listeners, token_verification: bool = True,
               client: WebClient | None = None, run_queued: bool = False) -> App:
     """A Bolt App wired to secreview's handlers; HTTP mode verifies signatures, Socket Mode needs none.
 
@@ -49,9 +46,6 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
     and acknowledged; `run_queued` (the worker process) runs each listener to its end before dispatch returns,
     so the worker knows a queued request is done when it deletes it.
     """
-    from handlers import handoff, register_all
-    from handlers.common import DirectMiddleware
-
     executor = AckFirstExecutor(settings.secreview_listener_threads)
     # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
     # workspace's token in the installation store and hands listeners a client carrying it.
@@ -69,12 +63,12 @@ def build_app(settings: Settings, services: Services, *, token_verification: boo
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )
-    app.use(DirectMiddleware(_services_middleware(services)))
-    app.use(DirectMiddleware(_drop_seen_deliveries))
+    app.use(DirectMiddleware(inject_services(services)))
+    app.use(DirectMiddleware(drop_seen_deliveries))
     if services.work_queue is not None:
-        handoff.register(app)
+        listeners.register_handoff(app)
     app.use(executor.middleware)
-    register_all(app)
+    listeners.register(app)
     return app
 
 
@@ -170,7 +164,7 @@ def replay_into(app: App) -> Callable[[dict[str, Any]], None]:
     """Hands a kept event back to the app, as Socket Mode would deliver it (no HTTP signature to check)."""
 
     def dispatch(body: dict[str, Any]) -> None:
-        app.dispatch(BoltRequest(body=body, mode="socket_mode", context={inbox.REPLAY: True}))
+        app.dispatch(BoltRequest(body=body, mode="socket_mode", context={REPLAY: True}))
 
     return dispatch
 
@@ -181,31 +175,8 @@ def run_queued_into(app: App) -> Callable[[dict[str, Any]], bool]:
     def dispatch(body: dict[str, Any]) -> bool:
         # Verified and stored by the HTTP process: delivered as Socket Mode would, with no signature to check,
         # and marked as kept so that nothing stores it again.
-        request = BoltRequest(body=body, mode="socket_mode", context={inbox.REPLAY: True})
+        request = BoltRequest(body=body, mode="socket_mode", context={REPLAY: True})
         app.dispatch(request)
-        return not request.context.get(workqueue.FAILED)
+        return not request.context.get(FAILED)
 
     return dispatch
-
-
-def _services_middleware(services: Services) -> Callable[[BoltRequest], BoltResponse | None]:
-    def inject_services(req: BoltRequest) -> None:
-        req.context["services"] = services
-
-    return inject_services
-
-
-def _drop_seen_deliveries(req: BoltRequest) -> BoltResponse | None:
-    """An event Slack delivers again (retry, another replica) that we already handled is acked and dropped."""
-    body = req.body
-    event_id = body.get("event_id") if isinstance(body, dict) else None
-    # This runs before the ack, so the database is asked only when a repeat is possible: Slack marks every
-    # HTTP redelivery with X-Slack-Retry-Num. A first delivery skips the read; the listener's claim of the
-    # event_id in its own transaction still keeps it to one review whatever arrives.
-    if isinstance(event_id, str) and event_id and (req.mode == "socket_mode" or req.headers.get("x-slack-retry-num")):
-        services: Services = req.context["services"]
-        seen = services.read(lambda s: s.get(ProcessedEvent, event_id) is not None)
-        if seen:
-            log.info("dropping already-processed event %s", event_id)
-            return BoltResponse(status=200, body="")
-    return None

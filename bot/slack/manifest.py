@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from bot import render
+from bot.common import render
 
 
 def build_manifest(*, name: str = "secreview", request_url: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.errors import InvalidInput
+from bot.review.errors import InvalidInput
 
 MAX_COMMAND_TEXT = 4000
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import outbox, render
 from bot.config import Settings
+from bot.review import messages, outbox
 from storage.models import Decision, Review
 
 
@@ -49,19 +49,19 @@ def _to_user(session: Session, review: Review, user_id: str, message: dict[str, 
 
 def review_opened(session: Session, *, settings: Settings, review: Review) -> None:
     """Thread reply with the key and the intake button; the review card in the security channel."""
-    _to_thread(session, review, render.thread_opened(review), "thread_opened")
+    _to_thread(session, review, messages.thread_opened(review), "thread_opened")
     if settings.secreview_security_channel:
         _post(session, review, channel=settings.secreview_security_channel,
-              message=render.review_card(review, settings), purpose="card", ordering_key=_card_key(review))
+              message=messages.review_card(review, settings), purpose="card", ordering_key=_card_key(review))
     if not review.source_channel:
-        _to_user(session, review, review.owner_id, render.thread_opened(review), "owner_opened")
+        _to_user(session, review, review.owner_id, messages.thread_opened(review), "owner_opened")
 
 
 def card_changed(session: Session, *, settings: Settings, review: Review) -> None:
     """Updates the review card in place (the outbox fills in its ts once the card was posted)."""
     if not settings.secreview_security_channel:
         return
-    card = render.review_card(review, settings)
+    card = messages.review_card(review, settings)
     outbox.enqueue(
         session, workspace_id=review.workspace_id, method="chat.update",
         payload={"channel": settings.secreview_security_channel, "text": card["text"], "blocks": card["blocks"]},
@@ -72,12 +72,13 @@ def card_changed(session: Session, *, settings: Settings, review: Review) -> Non
 def assigned(session: Session, *, settings: Settings, review: Review, actor_id: str) -> None:
     """Tells the new assignee by DM."""
     assert review.assignee_id is not None
-    _to_user(session, review, review.assignee_id, render.notice("assigned", review=review, actor=actor_id), "assigned")
+    _to_user(session, review, review.assignee_id, messages.notice("assigned", review=review, actor=actor_id),
+             "assigned")
 
 
 def info_requested(session: Session, *, settings: Settings, review: Review, actor_id: str, question: str) -> None:
     """The question goes to the thread and to the owner by DM; the card shows needs_info."""
-    message = render.notice("info_requested", review=review, actor=actor_id, question=question)
+    message = messages.notice("info_requested", review=review, actor=actor_id, question=question)
     _to_thread(session, review, message, "thread_info")
     _to_user(session, review, review.owner_id, message, "dm_info")
     card_changed(session, settings=settings, review=review)
@@ -86,13 +87,13 @@ def info_requested(session: Session, *, settings: Settings, review: Review, acto
 def info_answered(session: Session, *, settings: Settings, review: Review, actor_id: str) -> None:
     """The assignee hears that the owner answered."""
     if review.assignee_id:
-        _to_user(session, review, review.assignee_id, render.notice("info_answered", review=review, actor=actor_id),
+        _to_user(session, review, review.assignee_id, messages.notice("info_answered", review=review, actor=actor_id),
                  "dm_answered")
 
 
 def decided(session: Session, *, settings: Settings, review: Review, decision: Decision) -> None:
     """The outcome in the thread, the card updated in place, the owner told by DM."""
-    message = render.decision_notice(review, decision, settings)
+    message = messages.decision_notice(review, decision, settings)
     _to_thread(session, review, message, "thread_decision")
     card_changed(session, settings=settings, review=review)
     _to_user(session, review, review.owner_id, message, "dm_decision")
@@ -100,13 +101,13 @@ def decided(session: Session, *, settings: Settings, review: Review, decision: D
 
 def closed(session: Session, *, settings: Settings, review: Review, actor_id: str) -> None:
     """Withdrawn or not a project: the thread and the card say so."""
-    _to_thread(session, review, render.notice(str(review.state), review=review, actor=actor_id), "thread_closed")
+    _to_thread(session, review, messages.notice(str(review.state), review=review, actor=actor_id), "thread_closed")
     card_changed(session, settings=settings, review=review)
 
 
 def reopened(session: Session, *, settings: Settings, review: Review, actor_id: str, reason: str) -> None:
     """A reopened review: the thread and the owner are told why."""
-    message = render.notice("reopened", review=review, actor=actor_id, reason=reason)
+    message = messages.notice("reopened", review=review, actor=actor_id, reason=reason)
     _to_thread(session, review, message, "thread_reopened")
     _to_user(session, review, review.owner_id, message, "dm_reopened")
     card_changed(session, settings=settings, review=review)

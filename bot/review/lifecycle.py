@@ -17,10 +17,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot import audit, intake, notices, render
+from bot import intake
+from bot.common import render
+from bot.common.calendar import add_business_days
 from bot.config import Settings
-from bot.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.states import (
+from bot.review import audit, messages, notices
+from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.review.states import (
     APPROVED_STATES,
     DECIDED_STATES,
     OPEN_STATES,
@@ -29,7 +32,6 @@ from bot.states import (
     Outcome,
     State,
 )
-from bot.timeutil import add_business_days
 from storage.models import Condition, Decision, Review, Workspace, utcnow
 
 KEY_PATTERN = re.compile(r"^\s*(?:SR-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
@@ -459,11 +461,10 @@ def fast_track(
 
 
 def _fast_track_form(review: Review) -> DecisionForm:
-    from bot.render import raw_message, standard_conditions  # late: rendering is only needed for this path
-
-    conditions = tuple(standard_conditions())
+    conditions = tuple(messages.standard_conditions())
     outcome = Outcome.APPROVED_WITH_CONDITIONS if conditions else Outcome.APPROVED
-    return DecisionForm(outcome=outcome, rationale=raw_message("review.fast_track_rationale"), conditions=conditions)
+    return DecisionForm(outcome=outcome, rationale=render.raw_message("review.fast_track_rationale"),
+                        conditions=conditions)
 
 
 def _decide(
