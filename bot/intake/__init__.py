@@ -1,4 +1,59 @@
-"""Intake: reading an announcement and scoring the answers (pure functions, no database, no Slack)."""
+"""Intake: reading an announcement and scoring the answers (pure functions, no database, no Slack).
 
-from bot.intake.date_grammar import *  # noqa: F403
-from bot.intake.date_grammar import _words  # noqa: F401
+The room reads an announcement (is it one, and its title, go-live date, technology tags, vendors and regulation
+hints), scores the intake's answers (risk with its reasons, the regulations they bring) and builds the rules behind
+both from the configuration. Its modules import only the standard library and each other, directly (from
+bot.intake.text import ..., never through this package) and without cycles: intake imports nothing else of bot/,
+nor storage, nor Slack.
+
+The public API is re-exported here, so `from bot import intake; intake.Detector` and `from bot.intake import
+Detector` work; private names (_words and friends) are imported from their own module.
+"""
+
+from bot.intake.date_grammar import (
+    ANSWER_CHOICES,
+    ANSWER_FLAGS,
+    DEFAULT_RULES,
+    REASON_CODES,
+    SENSITIVE_KINDS,
+    THIRD_PARTIES_MAX,
+    TIERS,
+    TITLE_MAX,
+    Detector,
+    IntakeAnswers,
+    IntakeRules,
+    Prefill,
+    RegulationRule,
+    RiskAssessment,
+    RiskReason,
+    derive_regulations,
+    extract_go_live,
+    make_title,
+    parse_answers,
+    rules_from_config,
+    score_risk,
+)
+
+__all__ = [
+    "ANSWER_CHOICES",
+    "ANSWER_FLAGS",
+    "DEFAULT_RULES",
+    "REASON_CODES",
+    "SENSITIVE_KINDS",
+    "THIRD_PARTIES_MAX",
+    "TIERS",
+    "TITLE_MAX",
+    "Detector",
+    "IntakeAnswers",
+    "IntakeRules",
+    "Prefill",
+    "RegulationRule",
+    "RiskAssessment",
+    "RiskReason",
+    "derive_regulations",
+    "extract_go_live",
+    "make_title",
+    "parse_answers",
+    "rules_from_config",
+    "score_risk",
+]
