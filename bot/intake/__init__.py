@@ -30,9 +30,9 @@ from bot.intake.date_grammar import (
     extract_go_live,
     make_title,
     parse_answers,
-    rules_from_config,
     score_risk,
 )
+from bot.intake.rules_config import rules_from_config
 
 __all__ = [
     "ANSWER_CHOICES",
