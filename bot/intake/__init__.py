@@ -24,14 +24,11 @@ from bot.intake.date_grammar import (
     IntakeRules,
     Prefill,
     RegulationRule,
-    RiskAssessment,
-    RiskReason,
-    derive_regulations,
     extract_go_live,
     make_title,
     parse_answers,
-    score_risk,
 )
+from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config
 
 __all__ = [
