@@ -10,6 +10,7 @@ The public API is re-exported here, so `from bot import intake; intake.Detector`
 Detector` work; private names (_words and friends) are imported from their own module.
 """
 
+from bot.intake.answers import IntakeAnswers, parse_answers
 from bot.intake.date_grammar import (
     ANSWER_CHOICES,
     ANSWER_FLAGS,
@@ -20,13 +21,11 @@ from bot.intake.date_grammar import (
     TIERS,
     TITLE_MAX,
     Detector,
-    IntakeAnswers,
     IntakeRules,
     Prefill,
     RegulationRule,
     extract_go_live,
     make_title,
-    parse_answers,
 )
 from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config

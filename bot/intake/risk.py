@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
+from bot.intake.answers import IntakeAnswers
 from bot.intake.date_grammar import (
     ANSWER_FLAGS,
     DEFAULT_RULES,
     REASON_CODES,
     SENSITIVE_KINDS,
     TIERS,
-    IntakeAnswers,
     IntakeRules,
     _detector_for,
 )

@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from itertools import pairwise
 
+from bot.intake.answers import _show
 from bot.intake.date_grammar import (
     ANSWER_FLAGS,
     DEFAULT_RULES,
@@ -13,7 +14,6 @@ from bot.intake.date_grammar import (
     IntakeRules,
     RegulationRule,
     _phrase_words,
-    _show,
 )
 
 _TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
