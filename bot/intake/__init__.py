@@ -20,13 +20,12 @@ from bot.intake.date_grammar import (
     THIRD_PARTIES_MAX,
     TIERS,
     TITLE_MAX,
-    Detector,
     IntakeRules,
-    Prefill,
     RegulationRule,
     extract_go_live,
     make_title,
 )
+from bot.intake.detect import Detector, Prefill
 from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config
 
