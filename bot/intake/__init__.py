@@ -23,11 +23,11 @@ from bot.intake.date_grammar import (
     IntakeRules,
     RegulationRule,
     extract_go_live,
-    make_title,
 )
 from bot.intake.detect import Detector, Prefill
 from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config
+from bot.intake.titles import make_title
 
 __all__ = [
     "ANSWER_CHOICES",

@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from bot.intake.date_grammar import (
-    IntakeRules,
-    _clean_for_detection,
-    _go_live_in,
-    _PhraseMatcher,
-    _Span,
-    _words,
-    make_title,
-)
+from bot.intake.date_grammar import IntakeRules, _clean_for_detection, _go_live_in, _PhraseMatcher, _Span, _words
+from bot.intake.titles import make_title
 
 
 @dataclass(frozen=True)
