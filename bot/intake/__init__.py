@@ -22,8 +22,8 @@ from bot.intake.date_grammar import (
     TITLE_MAX,
     IntakeRules,
     RegulationRule,
-    extract_go_live,
 )
+from bot.intake.dates import extract_go_live
 from bot.intake.detect import Detector, Prefill
 from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config
