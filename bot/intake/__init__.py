@@ -11,7 +11,10 @@ Detector` work; private names (_words and friends) are imported from their own m
 """
 
 from bot.intake.answers import IntakeAnswers, parse_answers
-from bot.intake.date_grammar import (
+from bot.intake.dates import extract_go_live
+from bot.intake.detect import Detector, Prefill
+from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
+from bot.intake.rules import (
     ANSWER_CHOICES,
     ANSWER_FLAGS,
     DEFAULT_RULES,
@@ -23,9 +26,6 @@ from bot.intake.date_grammar import (
     IntakeRules,
     RegulationRule,
 )
-from bot.intake.dates import extract_go_live
-from bot.intake.detect import Detector, Prefill
-from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules_config import rules_from_config
 from bot.intake.titles import make_title
 

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.intake.date_grammar import ANSWER_CHOICES, THIRD_PARTIES_MAX
+from bot.intake.rules import ANSWER_CHOICES, THIRD_PARTIES_MAX
 
 
 @dataclass(frozen=True)

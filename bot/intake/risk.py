@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from bot.intake.answers import IntakeAnswers
-from bot.intake.date_grammar import ANSWER_FLAGS, DEFAULT_RULES, REASON_CODES, SENSITIVE_KINDS, TIERS, IntakeRules
 from bot.intake.detect import _detector_for
+from bot.intake.rules import ANSWER_FLAGS, DEFAULT_RULES, REASON_CODES, SENSITIVE_KINDS, TIERS, IntakeRules
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from itertools import pairwise
 
 from bot.intake.answers import _show
-from bot.intake.date_grammar import (
+from bot.intake.date_grammar import _phrase_words
+from bot.intake.rules import (
     ANSWER_FLAGS,
     DEFAULT_RULES,
     REASON_CODES,
@@ -13,7 +14,6 @@ from bot.intake.date_grammar import (
     TIERS,
     IntakeRules,
     RegulationRule,
-    _phrase_words,
 )
 
 _TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
