@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from bot.intake.date_grammar import _clean_for_detection, _PhraseMatcher, _Span, _words
 from bot.intake.dates import _go_live_in
 from bot.intake.rules import IntakeRules
+from bot.intake.text import _clean_for_detection, _PhraseMatcher, _Span, _words
 from bot.intake.titles import make_title
 
 

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from itertools import pairwise
 
 from bot.intake.answers import _show
-from bot.intake.date_grammar import _phrase_words
 from bot.intake.rules import (
     ANSWER_FLAGS,
     DEFAULT_RULES,
@@ -15,6 +14,7 @@ from bot.intake.rules import (
     IntakeRules,
     RegulationRule,
 )
+from bot.intake.text import _phrase_words
 
 _TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")

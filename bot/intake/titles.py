@@ -2,8 +2,8 @@
 
 import re
 
-from bot.intake.date_grammar import _EMOJI_RE, _SLACK_TAG_RE, _unescape
 from bot.intake.rules import TITLE_MAX
+from bot.intake.text import _EMOJI_RE, _SLACK_TAG_RE, _unescape
 
 # *bold*, _italic_, ~strike~: the marker comes first in the pattern so that the engine can jump to it.
 _FORMAT_RES = tuple(
