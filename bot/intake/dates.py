@@ -4,7 +4,8 @@ import re
 from bisect import bisect_left, bisect_right
 from datetime import date
 
-from bot.intake.date_grammar import _DATE_ANCHORS, _YEAR_WORDS, _scan_dates
+from bot.intake.date_grammar import _scan_dates
+from bot.intake.date_words import _DATE_ANCHORS, _YEAR_WORDS
 from bot.intake.text import _clean_for_detection, _PhraseMatcher, _words
 
 # ---------------------------------------------------------------------------------------------------------
