@@ -8,6 +8,19 @@ nor storage, nor Slack.
 
 The public API is re-exported here, so `from bot import intake; intake.Detector` and `from bot.intake import
 Detector` work; private names (_words and friends) are imported from their own module.
+
+Modules, each importing only those above it:
+- rules: answer choices, tiers, reason codes, limits; RegulationRule, IntakeRules, DEFAULT_RULES.
+- text: Slack markup cleaned away, a message cut into words, the phrase matcher.
+- date_words: the vocabulary of the date grammar.
+- date_math: calendar arithmetic (months, business days, the days a period stands for).
+- date_grammar: every date a message names.
+- dates: extract_go_live(), the go-live among those dates (the decisions behind dates are listed there).
+- titles: make_title().
+- detect: Detector and Prefill (announcements, tags, vendors, regulation hints).
+- answers: IntakeAnswers and parse_answers().
+- risk: RiskReason, RiskAssessment, score_risk(), derive_regulations().
+- rules_config: rules_from_config() and its validators.
 """
 
 from bot.intake.answers import IntakeAnswers, parse_answers
