@@ -1,4 +1,67 @@
-"""Intake: reading an announcement and scoring the answers (pure functions, no database, no Slack)."""
+"""Intake: reading an announcement and scoring the answers (pure functions, no database, no Slack).
 
-from bot.intake.core import *  # noqa: F403
-from bot.intake.core import _words  # noqa: F401
+The room reads an announcement (is it one, and its title, go-live date, technology tags, vendors and regulation
+hints), scores the intake's answers (risk with its reasons, the regulations they bring) and builds the rules behind
+both from the configuration. Its modules import only the standard library and each other, directly (from
+bot.intake.text import ..., never through this package) and without cycles: intake imports nothing else of bot/,
+nor storage, nor Slack.
+
+The public API is re-exported here, so `from bot import intake; intake.Detector` and `from bot.intake import
+Detector` work; private names (_words and friends) are imported from their own module.
+
+Modules, each importing only those above it:
+- rules: answer choices, tiers, reason codes, limits; RegulationRule, IntakeRules, DEFAULT_RULES.
+- text: Slack markup cleaned away, a message cut into words, the phrase matcher.
+- date_words: the vocabulary of the date grammar.
+- date_math: calendar arithmetic (months, business days, the days a period stands for).
+- date_grammar: every date a message names.
+- dates: extract_go_live(), the go-live among those dates (the decisions behind dates are listed there).
+- titles: make_title().
+- detect: Detector and Prefill (announcements, tags, vendors, regulation hints).
+- answers: IntakeAnswers and parse_answers().
+- risk: RiskReason, RiskAssessment, score_risk(), derive_regulations().
+- rules_config: rules_from_config() and its validators.
+"""
+
+from bot.intake.answers import IntakeAnswers, parse_answers
+from bot.intake.dates import extract_go_live
+from bot.intake.detect import Detector, Prefill
+from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
+from bot.intake.rules import (
+    ANSWER_CHOICES,
+    ANSWER_FLAGS,
+    DEFAULT_RULES,
+    REASON_CODES,
+    SENSITIVE_KINDS,
+    THIRD_PARTIES_MAX,
+    TIERS,
+    TITLE_MAX,
+    IntakeRules,
+    RegulationRule,
+)
+from bot.intake.rules_config import rules_from_config
+from bot.intake.titles import make_title
+
+__all__ = [
+    "ANSWER_CHOICES",
+    "ANSWER_FLAGS",
+    "DEFAULT_RULES",
+    "REASON_CODES",
+    "SENSITIVE_KINDS",
+    "THIRD_PARTIES_MAX",
+    "TIERS",
+    "TITLE_MAX",
+    "Detector",
+    "IntakeAnswers",
+    "IntakeRules",
+    "Prefill",
+    "RegulationRule",
+    "RiskAssessment",
+    "RiskReason",
+    "derive_regulations",
+    "extract_go_live",
+    "make_title",
+    "parse_answers",
+    "rules_from_config",
+    "score_risk",
+]

@@ -18,7 +18,7 @@ from bot.intake import (
     rules_from_config,
     score_risk,
 )
-from bot.intake import _words as words_of
+from bot.intake.text import _words as words_of
 
 DETECTOR = Detector(DEFAULT_RULES)
 FUZZ = settings(max_examples=300, deadline=None)

@@ -1,0 +1,157 @@
+"""Intake rules from the configuration file: rules_from_config() and the validators of its values."""
+
+import re
+from collections.abc import Mapping
+from itertools import pairwise
+
+from bot.intake.answers import _show
+from bot.intake.rules import (
+    ANSWER_FLAGS,
+    DEFAULT_RULES,
+    REASON_CODES,
+    SENSITIVE_KINDS,
+    TIERS,
+    IntakeRules,
+    RegulationRule,
+)
+from bot.intake.text import _phrase_words
+
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
+_TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+_MAX_POINTS = 1000
+
+
+def _table(value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, object]:
+    """A TOML table with only the allowed keys (a typo must not be ignored silently)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key}: expected a table, got {_show(value)}")
+    for k in value:
+        if allowed and k not in allowed:
+            raise ValueError(f"{key}.{k}: unknown setting; expected one of {', '.join(allowed)}")
+    return value
+
+
+def _phrase(value: object, key: str) -> str:
+    """A configured phrase: a string with at least one word."""
+    if not isinstance(value, str) or not _phrase_words(value):
+        raise ValueError(f"{key}: expected a phrase with at least one letter or digit, got {_show(value)}")
+    return value.strip()
+
+
+def _phrase_list(value: object, key: str) -> tuple[str, ...]:
+    """A configured list of phrases."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key}: expected a list of strings, got {_show(value)}")
+    return tuple(_phrase(item, f"{key}[{i}]") for i, item in enumerate(value))
+
+
+def _points(value: object, key: str) -> int:
+    """A configured number of points or a threshold."""
+    # bool is an int in Python, but "true" points is a mistake in the file
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_POINTS:
+        raise ValueError(f"{key}: expected an integer from 0 to {_MAX_POINTS}, got {_show(value)}")
+    return value
+
+
+def _subset(value: object, key: str, allowed: tuple[str, ...]) -> frozenset[str]:
+    """A configured list of values from a fixed vocabulary."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key}: expected a list from {', '.join(allowed)}, got {_show(value)}")
+    for i, item in enumerate(value):
+        if item not in allowed:
+            raise ValueError(f"{key}[{i}]: expected one of {', '.join(allowed)}, got {_show(item)}")
+    return frozenset(str(v) for v in value)
+
+
+def _regulation_rule(value: object, key: str) -> RegulationRule:
+    """One [[regulations]] table."""
+    entry = _table(value, key, ("regulation", "when_sensitive", "keywords", "when_flags"))
+    name = entry.get("regulation")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{key}.regulation: expected the regulation's name, got {_show(name)}")
+    return RegulationRule(
+        regulation=name.strip(),
+        when_sensitive=_subset(entry.get("when_sensitive", []), f"{key}.when_sensitive", SENSITIVE_KINDS),
+        keywords=_phrase_list(entry.get("keywords", []), f"{key}.keywords"),
+        when_flags=_subset(entry.get("when_flags", []), f"{key}.when_flags", ANSWER_FLAGS),
+    )
+
+
+def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
+    """Builds rules from the parsed TOML; missing keys keep the defaults; a ValueError names the key."""
+    base = DEFAULT_RULES
+    if not isinstance(data, Mapping):
+        raise ValueError(f"config: expected a table, got {_show(data)}")
+    for k in data:
+        if k not in _TOP_KEYS:
+            raise ValueError(f"{k}: unknown setting; expected one of {', '.join(_TOP_KEYS)}")
+
+    phrases = base.phrases
+    if "announcements" in data:
+        section = _table(data["announcements"], "announcements", ("phrases",))
+        if "phrases" in section:
+            phrases = _phrase_list(section["phrases"], "announcements.phrases")
+
+    # Tags merge with the defaults one by one; an empty list removes a default tag.
+    tags = dict(base.tags)
+    if "tags" in data:
+        for tag, keywords in _table(data["tags"], "tags", ()).items():
+            if not isinstance(tag, str) or not _TAG_NAME_RE.match(tag):
+                raise ValueError(f"tags.{tag}: tag names are lower-case letters, digits, '-' and '_'")
+            parsed = _phrase_list(keywords, f"tags.{tag}")
+            if parsed:
+                tags[tag] = parsed
+            else:
+                tags.pop(tag, None)
+
+    vendors, aliases = base.vendors, dict(base.vendor_aliases)
+    if "vendors" in data:
+        section = _table(data["vendors"], "vendors", ("names", "aliases"))
+        if "names" in section:
+            vendors = _phrase_list(section["names"], "vendors.names")
+        if "aliases" in section:
+            for alias, canonical in _table(section["aliases"], "vendors.aliases", ()).items():
+                _phrase(alias, f"vendors.aliases.{alias}")
+                aliases[alias] = _phrase(canonical, f"vendors.aliases.{alias}")
+
+    weights, tiers = dict(base.risk_weights), dict(base.tier_thresholds)
+    if "risk" in data:
+        section = _table(data["risk"], "risk", ("weights", "tiers"))
+        for code, points in _table(section.get("weights", {}), "risk.weights", ()).items():
+            if code not in REASON_CODES:
+                known = ", ".join(REASON_CODES)
+                raise ValueError(f"risk.weights.{code}: unknown reason code; expected one of {known}")
+            weights[code] = _points(points, f"risk.weights.{code}")
+        for tier, points in _table(section.get("tiers", {}), "risk.tiers", TIERS).items():
+            tiers[tier] = _points(points, f"risk.tiers.{tier}")
+        if tiers["low"] != 0:
+            raise ValueError(f"risk.tiers.low: expected 0 so that every score has a tier, got {tiers['low']}")
+        values = [tiers[t] for t in TIERS]
+        if any(a >= b for a, b in pairwise(values)):
+            shown = ", ".join(f"{t}={tiers[t]}" for t in TIERS)
+            raise ValueError(f"risk.tiers: thresholds must increase from low to critical, got {shown}")
+
+    # A [[regulations]] entry replaces the default rule of the same name (any case) or adds a new one.
+    rules_by_name = {rule.regulation.casefold(): rule for rule in base.regulation_rules}
+    if "regulations" in data:
+        entries = data["regulations"]
+        if not isinstance(entries, list | tuple):
+            raise ValueError(f"regulations: expected a list of [[regulations]] tables, got {_show(entries)}")
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            rule = _regulation_rule(entry, f"regulations[{i}]")
+            name = rule.regulation.casefold()
+            if name in seen:
+                raise ValueError(f"regulations[{i}].regulation: {rule.regulation!r} is defined twice")
+            seen.add(name)
+            rules_by_name[name] = rule
+
+    return IntakeRules(
+        phrases=phrases,
+        tags=tags,
+        vendors=vendors,
+        risk_weights=weights,
+        tier_thresholds=tiers,
+        regulation_rules=tuple(rules_by_name.values()),
+        vendor_aliases=aliases,
+    )
