@@ -2,9 +2,10 @@
 
 The room reads an announcement (is it one, and its title, go-live date, technology tags, vendors and regulation
 hints), scores the intake's answers (risk with its reasons, the regulations they bring) and builds the rules behind
-both from the configuration. Its modules import only the standard library and each other, directly (from
-bot.intake.text import ..., never through this package) and without cycles: intake imports nothing else of bot/,
-nor storage, nor Slack.
+both from the configuration.
+
+May import: the standard library and its own modules, directly (from bot.intake.text import ..., never through
+this package) and without cycles; nothing else of bot/, nor storage, nor Slack.
 
 The public API is re-exported here, so `from bot import intake; intake.Detector` and `from bot.intake import
 Detector` work; private names (_words and friends) are imported from their own module.

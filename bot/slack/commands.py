@@ -133,9 +133,11 @@ def parse(text: str | None) -> ParsedCommand:
     if sub is Sub.EXPORT:
         return ParsedCommand(sub, option=_choice(sub, first, EXPORT_FORMATS, "csv"))
     # DONE / WAIVE take a condition number (shown on the card as #12).
-    if first is None or not first.lstrip("#").isdigit() or len(first) > 10:
+    # isascii: "²".isdigit() is True, but int("²") raises.
+    digits = (first or "").lstrip("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
         raise InvalidInput("command.bad_condition", sub=sub.value, text=(first or "")[:20])
-    number = int(first.lstrip("#"))
+    number = int(digits)
     if sub is Sub.WAIVE and not after_first:
         raise InvalidInput("command.missing_text", sub=sub.value)
     return ParsedCommand(sub, number=number, text=unescape_slack(after_first))
