@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.common import render
-from bot.figures import digest, export, metrics
+from bot.figures import digest, export, periods, reports
 from bot.review import lifecycle, safeguards, transitions
 from bot.review.errors import DomainError, NotAllowed
 from bot.review.states import DECIDED_STATES, OPEN_STATES
@@ -189,8 +189,8 @@ def metrics_answer(*, context: BoltContext, workspace_id: str, period: str) -> d
     now = utcnow()
 
     def load(session: Session) -> dict[str, Any]:
-        window = metrics.period_for(period, now=now, tz=settings.timezone, which="last")
-        report = metrics.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
+        window = periods.period_for(period, now=now, tz=settings.timezone, which="last")
+        report = reports.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
                                  currency=settings.secreview_currency)
         return digest.render_metrics_ephemeral(report)
 
