@@ -1,7 +1,7 @@
 """Digest scaling: the weekly metrics and the digest over 10k, 100k and 1M reviews, beside an indexed count.
 
 Builds SQLite databases of several sizes (cached under bench/out/, keyed by size, schema revision and generator
-version), then times `metrics.compute` and the full digest (`digest.preview`: every figure rendered to Block
+version), then times `reports.compute` and the full digest (`digest.preview`: every figure rendered to Block
 Kit and text) for the latest complete week and quarter, beside the floor: one indexed `SELECT count(*)` of the
 reviews announced in the same window.
 
@@ -40,7 +40,7 @@ from sqlalchemy import text
 
 from bench import common
 from bot.config import Settings
-from bot.figures import digest, metrics
+from bot.figures import digest, periods, reports
 from storage import db
 
 GENERATOR_VERSION = 1  # bump when the generated data changes, so cached databases are rebuilt
@@ -282,17 +282,17 @@ def measure(path: Path, *, repeat: int = 5, now: datetime = NOW) -> dict[str, fl
     results: dict[str, float] = {}
     try:
         for kind, name in (("week", "last-week"), ("quarter", "last-quarter")):
-            period = metrics.period_for(kind, now=now, tz=TZ)
+            period = periods.period_for(kind, now=now, tz=TZ)
 
-            def compute(period: metrics.Period = period) -> None:
+            def compute(period: periods.Period = period) -> None:
                 with db.session_scope(factory) as session:
-                    metrics.compute(session, workspace_id=WORKSPACE, period=period, now=now, tz=TZ, currency="EUR")
+                    reports.compute(session, workspace_id=WORKSPACE, period=period, now=now, tz=TZ, currency="EUR")
 
             def render(name: str = name) -> None:
                 with db.session_scope(factory) as session:
                     digest.preview(session, settings=settings, workspace_id=WORKSPACE, period_name=name, now=now)
 
-            def floor(period: metrics.Period = period) -> None:
+            def floor(period: periods.Period = period) -> None:
                 with db.session_scope(factory) as session:
                     session.execute(text(
                         "SELECT count(*) FROM reviews WHERE workspace_id = :ws AND announced_at >= :start "

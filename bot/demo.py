@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import intake
 from bot.config import Settings
-from bot.review import lifecycle
+from bot.review import announcements, decisions, intake_answers, lifecycle, safeguards, transitions
 from bot.review.states import OPEN_STATES, Outcome
 from storage.models import OutboxMessage, utcnow
 
@@ -69,7 +69,7 @@ def generate(
         reviewer = rng.choice(reviewer_actors)
         go_live = (announced + timedelta(days=rng.randint(10, 75))).date()
         text = project["text"].format(golive=go_live.isoformat())
-        opened = lifecycle.open_review(
+        opened = announcements.open_review(
             session, settings=settings, detector=detector, workspace_id=workspace_id, actor=owner, text=text,
             source_channel=DEMO_CHANNEL, source_ts=f"{announced.timestamp():.6f}", now=announced,
         )
@@ -88,24 +88,24 @@ def generate(
             by_state[review.state] = by_state.get(review.state, 0) + 1
             continue
         answers = intake.parse_answers(project["answers"])
-        form = lifecycle.IntakeForm(title=project["title"], summary=text, owner_id=owner.user_id,
-                                    go_live=go_live if go_live >= at.date() else None, answers=answers)
-        lifecycle.submit_intake(session, settings=settings, workspace_id=workspace_id, actor=owner, key=key,
-                                form=form, rules=rules, now=at)
+        form = intake_answers.IntakeForm(title=project["title"], summary=text, owner_id=owner.user_id,
+                                         go_live=go_live if go_live >= at.date() else None, answers=answers)
+        intake_answers.submit_intake(session, settings=settings, workspace_id=workspace_id, actor=owner, key=key,
+                                     form=form, rules=rules, now=at)
         if fate < 0.09:
-            lifecycle.mark_not_applicable(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
-                                          key=key, reason=rng.choice(words["not_applicable"]), now=at)
+            transitions.mark_not_applicable(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
+                                            key=key, reason=rng.choice(words["not_applicable"]), now=at)
         elif fate < 0.13:
-            lifecycle.withdraw(session, settings=settings, workspace_id=workspace_id, actor=owner, key=key,
-                               reason="Project postponed to next year", now=at)
+            transitions.withdraw(session, settings=settings, workspace_id=workspace_id, actor=owner, key=key,
+                                 reason="Project postponed to next year", now=at)
         elif (at := step(rng.uniform(2, 40))) is not None:
-            lifecycle.take(session, settings=settings, workspace_id=workspace_id, actor=reviewer, key=key, now=at)
+            transitions.take(session, settings=settings, workspace_id=workspace_id, actor=reviewer, key=key, now=at)
             if rng.random() < 0.3 and (at := step(rng.uniform(2, 30))) is not None:
-                lifecycle.request_info(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
-                                       key=key, question=rng.choice(words["questions"]), now=at)
+                transitions.request_info(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
+                                         key=key, question=rng.choice(words["questions"]), now=at)
                 if rng.random() < 0.75 and (at := step(rng.uniform(4, 60))) is not None:
-                    lifecycle.submit_intake(session, settings=settings, workspace_id=workspace_id, actor=owner,
-                                            key=key, form=form, rules=rules, now=at)
+                    intake_answers.submit_intake(session, settings=settings, workspace_id=workspace_id, actor=owner,
+                                                 key=key, form=form, rules=rules, now=at)
             if review.state != "needs_info" and (at := step(rng.uniform(8, 120))) is not None:
                 _decide(session, settings, workspace_id, reviewer, review, rng, words, at, now)
         by_state[review.state] = by_state.get(review.state, 0) + 1
@@ -124,7 +124,7 @@ def _decide(session: Session, settings: Settings, workspace_id: str, reviewer: l
     roll = rng.random()
     tier = review.risk_tier or "medium"
     if tier == "low" and roll < 0.7:
-        lifecycle.fast_track(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
+        decisions.fast_track(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
                              key=review.number, now=at)
     else:
         outcome = (Outcome.REJECTED if roll < 0.12 else Outcome.APPROVED if roll < 0.35
@@ -132,9 +132,9 @@ def _decide(session: Session, settings: Settings, workspace_id: str, reviewer: l
         conditions = tuple(rng.sample(words["conditions"], rng.randint(1, 3))) \
             if outcome == Outcome.APPROVED_WITH_CONDITIONS else ()
         cost = Decimal(rng.choice([0, 0, 5000, 12000, 25000, 40000, 80000])) if rng.random() < 0.6 else None
-        lifecycle.decide(
+        decisions.decide(
             session, settings=settings, workspace_id=workspace_id, actor=reviewer, key=review.number,
-            form=lifecycle.DecisionForm(outcome=outcome, rationale=rng.choice(words[str(outcome)]),
+            form=decisions.DecisionForm(outcome=outcome, rationale=rng.choice(words[str(outcome)]),
                                         conditions=conditions, cost_avoided=cost or None),
             now=at,
         )
@@ -143,15 +143,15 @@ def _decide(session: Session, settings: Settings, workspace_id: str, reviewer: l
         later = at + timedelta(days=rng.uniform(1, 25))
         if later < now and condition.state == "open":
             if rng.random() < 0.6:
-                lifecycle.complete_condition(session, settings=settings, workspace_id=workspace_id,
-                                             actor=lifecycle.Actor(condition.owner_id), condition_id=condition.id,
-                                             now=later)
+                safeguards.complete_condition(session, settings=settings, workspace_id=workspace_id,
+                                              actor=lifecycle.Actor(condition.owner_id), condition_id=condition.id,
+                                              now=later)
             elif rng.random() < 0.15:
-                lifecycle.waive_condition(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
-                                          condition_id=condition.id, reason="Compensating control in place",
-                                          now=later)
+                safeguards.waive_condition(session, settings=settings, workspace_id=workspace_id, actor=reviewer,
+                                           condition_id=condition.id, reason="Compensating control in place",
+                                           now=later)
     if review.state not in OPEN_STATES and rng.random() < 0.04:
         later = at + timedelta(days=2)
         if later < now:
-            lifecycle.reopen(session, settings=settings, workspace_id=workspace_id, actor=reviewer, key=review.number,
-                             reason="Scope changed: the vendor now also processes payroll data", now=later)
+            transitions.reopen(session, settings=settings, workspace_id=workspace_id, actor=reviewer, key=review.number,
+                               reason="Scope changed: the vendor now also processes payroll data", now=later)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.common import render
 from bot.common.ids import ActionId
-from bot.review import lifecycle
+from bot.review import decisions, lifecycle, safeguards, transitions
 from bot.review.errors import DomainError, InvalidInput
 from bot.slack import views
 from handlers.commands import LIST_PAGE_SIZE, list_page, show_review
@@ -85,8 +85,8 @@ def take(*, body: dict[str, Any], respond: Respond, client: WebClient, context: 
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    review = services.write(lambda s: lifecycle.take(s, settings=services.settings, workspace_id=workspace_id,
-                                                     actor=actor, key=key))
+    review = services.write(lambda s: transitions.take(s, settings=services.settings, workspace_id=workspace_id,
+                                                       actor=actor, key=key))
     tell(body, respond, client, views.sentence(render.message("done.taken", key=review.key)))
 
 
@@ -108,7 +108,7 @@ def not_a_project(*, body: dict[str, Any], respond: Respond, client: WebClient, 
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    review = services.write(lambda s: lifecycle.mark_not_applicable(
+    review = services.write(lambda s: transitions.mark_not_applicable(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
     tell(body, respond, client, views.sentence(render.message("done.not_applicable", key=review.key)))
 
@@ -119,7 +119,7 @@ def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, con
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    decision = services.write(lambda s: lifecycle.fast_track(
+    decision = services.write(lambda s: decisions.fast_track(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
     tell(body, respond, client, views.sentence(render.message(
         "done.fast_tracked", key=decision.review.key, conditions=len(decision.review.conditions))))
@@ -133,7 +133,7 @@ def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient,
     value = _value(body)
     if not value.isdigit():
         raise InvalidInput("error.bad_button")
-    services.write(lambda s: lifecycle.complete_condition(
+    services.write(lambda s: safeguards.complete_condition(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, condition_id=int(value)))
     if body.get("view", {}).get("type") == "home":
         publish_home(context=context, client=client, user_id=actor.user_id, body=body)

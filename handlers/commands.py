@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.common import render
-from bot.figures import digest, export, metrics
-from bot.review import lifecycle
+from bot.figures import digest, export, periods, reports
+from bot.review import lifecycle, safeguards, transitions
 from bot.review.errors import DomainError, NotAllowed
 from bot.review.states import DECIDED_STATES, OPEN_STATES
 from bot.slack import commands, views
@@ -89,30 +89,30 @@ def change_command(parsed: ParsedCommand, *, actor: lifecycle.Actor, workspace_i
     common: dict[str, Any] = {"settings": settings, "workspace_id": workspace_id, "actor": actor}
 
     if sub is Sub.TAKE:
-        review = services.write(lambda s: lifecycle.take(s, key=key, **common))
+        review = services.write(lambda s: transitions.take(s, key=key, **common))
         return render.message("done.taken", key=review.key)
     if sub is Sub.ASSIGN:
         assert parsed.user_id is not None and services.roles is not None
         target = services.roles.actor(parsed.user_id, workspace_id=workspace_id)
-        review = services.write(lambda s: lifecycle.assign(s, key=key, assignee_id=parsed.user_id or "",
-                                                           assignee_is_reviewer=target.may_review, **common))
+        review = services.write(lambda s: transitions.assign(s, key=key, assignee_id=parsed.user_id or "",
+                                                             assignee_is_reviewer=target.may_review, **common))
         return render.message("done.assigned", key=review.key, user=parsed.user_id)
     if sub is Sub.INFO:
-        review = services.write(lambda s: lifecycle.request_info(s, key=key, question=parsed.text, **common))
+        review = services.write(lambda s: transitions.request_info(s, key=key, question=parsed.text, **common))
         return render.message("done.info_requested", key=review.key, owner=review.owner_id)
     if sub is Sub.WITHDRAW:
-        review = services.write(lambda s: lifecycle.withdraw(s, key=key, reason=parsed.text, **common))
+        review = services.write(lambda s: transitions.withdraw(s, key=key, reason=parsed.text, **common))
         return render.message("done.withdrawn", key=review.key)
     if sub is Sub.REOPEN:
-        review = services.write(lambda s: lifecycle.reopen(s, key=key, reason=parsed.text, **common))
+        review = services.write(lambda s: transitions.reopen(s, key=key, reason=parsed.text, **common))
         return render.message("done.reopened", key=review.key)
     if sub is Sub.DONE:
-        condition = services.write(lambda s: lifecycle.complete_condition(s, condition_id=parsed.number or 0,
-                                                                          **common))
+        condition = services.write(lambda s: safeguards.complete_condition(s, condition_id=parsed.number or 0,
+                                                                           **common))
         return render.message("done.condition_done", id=condition.id)
     if sub is Sub.WAIVE:
-        condition = services.write(lambda s: lifecycle.waive_condition(s, condition_id=parsed.number or 0,
-                                                                       reason=parsed.text, **common))
+        condition = services.write(lambda s: safeguards.waive_condition(s, condition_id=parsed.number or 0,
+                                                                        reason=parsed.text, **common))
         return render.message("done.condition_waived", id=condition.id)
     raise AssertionError(f"unhandled subcommand {sub}")
 
@@ -189,8 +189,8 @@ def metrics_answer(*, context: BoltContext, workspace_id: str, period: str) -> d
     now = utcnow()
 
     def load(session: Session) -> dict[str, Any]:
-        window = metrics.period_for(period, now=now, tz=settings.timezone, which="last")
-        report = metrics.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
+        window = periods.period_for(period, now=now, tz=settings.timezone, which="last")
+        report = reports.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
                                  currency=settings.secreview_currency)
         return digest.render_metrics_ephemeral(report)
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.review import lifecycle
+from bot.review import announcements, lifecycle
 from bot.slack import queueing
 from handlers.common import services_of, workspace_of
 from handlers.home import publish_home
@@ -114,11 +114,11 @@ def _open(body: dict[str, Any], context: BoltContext, *, channel: str, ts: str, 
     services = services_of(context)
     workspace_id = workspace_of(context, body)
 
-    def change(session: Session) -> lifecycle.Opened | None:
+    def change(session: Session) -> announcements.Opened | None:
         if not _claim_event(session, body):
             return None
         assert services.detector is not None
-        return lifecycle.open_review(
+        return announcements.open_review(
             session, settings=services.settings, detector=services.detector, workspace_id=workspace_id,
             actor=lifecycle.Actor(user), text=text, source_channel=channel, source_ts=ts, via=via,
         )
@@ -146,9 +146,9 @@ def _message_changed(body: dict[str, Any], event: dict[str, Any], context: BoltC
     def change(session: Session) -> None:
         if _claim_event(session, body):
             assert services.detector is not None
-            lifecycle.update_announcement(session, settings=services.settings, detector=services.detector,
-                                          workspace_id=workspace_id, channel=channel, ts=ts, new_text=text,
-                                          editor_id=editor)
+            announcements.update_announcement(session, settings=services.settings, detector=services.detector,
+                                              workspace_id=workspace_id, channel=channel, ts=ts, new_text=text,
+                                              editor_id=editor)
 
     services.write(change)
 
@@ -162,8 +162,8 @@ def _message_deleted(body: dict[str, Any], event: dict[str, Any], context: BoltC
 
     def change(session: Session) -> None:
         if _claim_event(session, body):
-            lifecycle.note_deleted(session, settings=services.settings, workspace_id=workspace_id, channel=channel,
-                                   ts=ts)
+            announcements.note_deleted(session, settings=services.settings, workspace_id=workspace_id, channel=channel,
+                                       ts=ts)
 
     services.write(change)
 

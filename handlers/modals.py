@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot import intake
 from bot.common import render
 from bot.common.ids import BlockId, CallbackId
-from bot.review import lifecycle
+from bot.review import announcements, decisions, intake_answers, lifecycle, transitions
 from bot.review.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from bot.review.states import OPEN_STATES
 from bot.slack import views
@@ -127,7 +127,7 @@ def _user(values: dict[str, Any], block: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_intake(values: dict[str, Any], *, fallback_owner: str) -> lifecycle.IntakeForm:
+def parse_intake(values: dict[str, Any], *, fallback_owner: str) -> intake_answers.IntakeForm:
     """The intake form from view.state.values; InvalidInput names the offending block."""
     raw: dict[str, Any] = {
         "data_classification": _selected(values, BlockId.CLASSIFICATION),
@@ -146,21 +146,21 @@ def parse_intake(values: dict[str, Any], *, fallback_owner: str) -> lifecycle.In
     except ValueError as exc:
         field = next((name for name in raw if str(exc).startswith(name)), BlockId.CLASSIFICATION)
         raise InvalidInput("error.bad_answer", field=field, text=str(exc)[:200]) from None
-    return lifecycle.IntakeForm(
+    return intake_answers.IntakeForm(
         title=_text(values, BlockId.TITLE), summary=_text(values, BlockId.SUMMARY),
         owner_id=_user(values, BlockId.OWNER) or fallback_owner, go_live=_date(values, BlockId.GO_LIVE),
         answers=answers, links=_text(values, BlockId.LINKS),
     )
 
 
-def parse_decision(values: dict[str, Any]) -> lifecycle.DecisionForm:
+def parse_decision(values: dict[str, Any]) -> decisions.DecisionForm:
     """The decision form from view.state.values."""
     outcome = _selected(values, BlockId.OUTCOME)
     if outcome is None:
         raise InvalidInput("error.choose_one", field=BlockId.OUTCOME)
     conditions = tuple(line.strip(" -•*\t") for line in _text(values, BlockId.CONDITIONS).splitlines())
     regulations_block = _element(values, BlockId.REGULATIONS)
-    return lifecycle.DecisionForm(
+    return decisions.DecisionForm(
         outcome=outcome,
         rationale=_text(values, BlockId.RATIONALE),
         conditions=tuple(c for c in conditions if c),
@@ -230,13 +230,13 @@ def _intake(sub: Submission) -> None:
         key = sub.metadata.get("key")
         if sub.metadata.get("new") or not isinstance(key, int):
             assert services.detector is not None
-            opened = lifecycle.open_review(
+            opened = announcements.open_review(
                 session, settings=services.settings, detector=services.detector, workspace_id=sub.workspace_id,
                 actor=sub.actor, text=f"{form.title}\n{form.summary}".strip(), title=form.title, via="new",
             )
             key = opened.review.number
-        return lifecycle.submit_intake(session, settings=services.settings, workspace_id=sub.workspace_id,
-                                       actor=sub.actor, key=key, form=form, rules=services.rules)
+        return intake_answers.submit_intake(session, settings=services.settings, workspace_id=sub.workspace_id,
+                                            actor=sub.actor, key=key, form=form, rules=services.rules)
 
     services.write(change)
 
@@ -246,16 +246,16 @@ def _decision(sub: Submission) -> None:
         raise NotAllowed("refused.reviewer_only", action="decide reviews")
     key = sub.key(BlockId.OUTCOME)
     form = parse_decision(sub.values)
-    sub.services.write(lambda s: lifecycle.decide(s, settings=sub.services.settings, workspace_id=sub.workspace_id,
+    sub.services.write(lambda s: decisions.decide(s, settings=sub.services.settings, workspace_id=sub.workspace_id,
                                                   actor=sub.actor, key=key, form=form))
 
 
 def _ask_info(sub: Submission) -> None:
     key = sub.key(BlockId.QUESTION)
     question = _text(sub.values, BlockId.QUESTION)
-    sub.services.write(lambda s: lifecycle.request_info(s, settings=sub.services.settings,
-                                                        workspace_id=sub.workspace_id, actor=sub.actor, key=key,
-                                                        question=question))
+    sub.services.write(lambda s: transitions.request_info(s, settings=sub.services.settings,
+                                                          workspace_id=sub.workspace_id, actor=sub.actor, key=key,
+                                                          question=question))
 
 
 def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json, render_text
-from bot.figures import metrics
-from bot.figures.metrics import Period, Report
+from bot.figures import metrics, periods, reports
+from bot.figures.periods import Period
+from bot.figures.reports import Report
 from bot.review import outbox
 from storage.models import Base, DigestRun, utcnow
 
@@ -111,8 +112,8 @@ def preview(
     """
     now = _settings_now(now)
     tz = settings.timezone
-    period = metrics.period_from_name(period_name, now=now, tz=tz)
-    report = metrics.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
+    period = periods.period_from_name(period_name, now=now, tz=tz)
+    report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
                              currency=settings.secreview_currency)
     executive = period.kind != "week"
     message = render_digest(report, currency=settings.secreview_currency, executive=executive)
@@ -147,7 +148,7 @@ def post_digest(
     channel = str(settings.secreview_digest_channel)
     now = _settings_now(now)
     tz = settings.timezone
-    period = period or metrics.period_for(KIND_PERIODS[kind], now=now, tz=tz, which="last")
+    period = period or periods.period_for(KIND_PERIODS[kind], now=now, tz=tz, which="last")
     run = DigestRun(
         workspace_id=workspace_id, kind=kind, period_start=period.local_start(tz),
         period_end=period.local_last_day(tz), claimed_at=now, claimed_by=claimed_by[:64], trigger=trigger,
@@ -155,7 +156,7 @@ def post_digest(
     if not claim(session, run):
         log.info("digest %s %s for %s already claimed: nothing to post", kind, run.period_start, workspace_id)
         return None
-    report = metrics.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
+    report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
                              currency=settings.secreview_currency)
     message = render_digest(report, currency=settings.secreview_currency, executive=kind != "weekly")
     # One ordering key: the chart never arrives before the digest it belongs to.

@@ -1,12 +1,12 @@
 """Every figure of the digest, defined once, computed in SQL over a period's window.
 
-The digest, `/secreview metrics`, App Home and the CLI all call `compute()`. Each figure is one
-function below whose docstring is its definition. Every query is a range predicate on an indexed
+The digest, `/secreview metrics`, App Home and the CLI all get them from `reports.compute()`. Each figure is
+one function below whose docstring is its definition. Every query is a range predicate on an indexed
 column (announced_at, decided_at, first_response_at, go_live, created_at, closed_at, audit `at`, or
 the open states), so the cost follows the window, never the whole history. Medians and percentiles
 are taken in Python over the window's rows only: portable to SQLite, and still bounded by the window.
 
-Durations are measured in working time: Monday to Friday in the workspace's time zone, weekends
+Durations are measured in working time (periods.py): Monday to Friday in the workspace's time zone, weekends
 left out, no holiday calendar (the same rule as the SLA).
 """
 
@@ -16,8 +16,7 @@ import inspect
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -25,120 +24,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.figures.periods import DAY, Period, midnight, period_for, shift_start, shifted, unit_start, working_seconds
 from bot.review.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
 from storage.models import AuditEvent, Condition, Decision, Review
 
-PERIOD_KINDS = ("week", "month", "quarter")
-PERIOD_NAMES = ("last-week", "this-week", "last-month", "this-month", "last-quarter", "this-quarter")
 TREND_WINDOWS = 4  # trends compare a period with the average of this many before it
 UPCOMING_WEEKS = 4
 LIST_CAP = 50  # lists in a Report are capped (with their full count) so a report stays small
-OVERDUE_NAMED = 5
-DAY = 86400.0
-ZERO = Decimal("0.00")
 
 
-# ---------------------------------------------------------------------------------------- periods
-
-
-@dataclass(frozen=True)
-class Period:
-    """A window [start, end) of aware UTC instants; kind is week, month or quarter."""
-
-    start: datetime
-    end: datetime
-    kind: str
-
-    def local_start(self, tz: ZoneInfo) -> date:
-        """The first local day of the period."""
-        return self.start.astimezone(tz).date()
-
-    def local_last_day(self, tz: ZoneInfo) -> date:
-        """The last local day the period covers (its end is exclusive)."""
-        return (self.end - timedelta(microseconds=1)).astimezone(tz).date()
-
-    def is_complete(self, tz: ZoneInfo) -> bool:
-        """Whether the period runs to its natural end (rather than to date)."""
-        return self.end == _midnight(_shift(self.kind, self.local_start(tz), 1), tz)
-
-
-def _unit_start(kind: str, day: date) -> date:
-    if kind == "week":  # weeks start on Monday
-        return day - timedelta(days=day.weekday())
-    if kind == "month":
-        return day.replace(day=1)
-    if kind == "quarter":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    raise ValueError(f"unknown period kind {kind!r}: use one of {', '.join(PERIOD_KINDS)}")
-
-
-def _shift(kind: str, start: date, n: int) -> date:
-    if kind == "week":
-        return start + timedelta(days=7 * n)
-    months = n * (3 if kind == "quarter" else 1)
-    index = start.year * 12 + start.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _wall_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time())
-
-
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-
-
-def period_for(kind: str, *, now: datetime, tz: ZoneInfo, which: str = "last") -> Period:
-    """The last complete period ("last") or the current one to date ("this"), in local time."""
-    current = _unit_start(kind, now.astimezone(tz).date())
-    if which == "last":
-        return Period(_midnight(_shift(kind, current, -1), tz), _midnight(current, tz), kind)
-    if which == "this":
-        return Period(_midnight(current, tz), now.astimezone(UTC), kind)
-    raise ValueError(f"unknown period {which!r}: use 'last' or 'this'")
-
-
-def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
-    """Parses "last-week", "this-month", … (the CLI's --period) into a Period."""
-    which, _, kind = name.partition("-")
-    if name not in PERIOD_NAMES:
-        raise ValueError(f"unknown period {name!r}: use one of {', '.join(PERIOD_NAMES)}")
-    return period_for(kind, now=now, tz=tz, which=which)
-
-
-def shifted(period: Period, n: int, tz: ZoneInfo) -> Period:
-    """The period n units away; a period to date maps to the same elapsed span of the other one."""
-    own_start = period.local_start(tz)
-    start_day = _shift(period.kind, own_start, n)
-    natural_end = _midnight(_shift(period.kind, start_day, 1), tz)
-    if period.is_complete(tz):
-        return Period(_midnight(start_day, tz), natural_end, period.kind)
-    # Same wall-clock span ("Monday to Wednesday noon"), so a week to date compares like with like.
-    elapsed = period.end.astimezone(tz).replace(tzinfo=None) - _wall_midnight(own_start)
-    end = (_wall_midnight(start_day) + elapsed).replace(tzinfo=tz).astimezone(UTC)
-    return Period(_midnight(start_day, tz), min(end, natural_end), period.kind)
-
-
-# ------------------------------------------------------------------------------- time arithmetic
-
-_MONDAY = date(2001, 1, 1)
-
-
-def _weekday_seconds_since_epoch(wall: datetime) -> float:
-    days = (wall.date() - _MONDAY).days
-    weeks, weekday = divmod(days, 7)
-    into_day = (wall - _wall_midnight(wall.date())).total_seconds()
-    return weeks * 5 * DAY + min(weekday, 5) * DAY + (into_day if weekday < 5 else 0.0)
-
-
-def working_seconds(start: datetime, end: datetime, tz: ZoneInfo) -> float:
-    """Seconds from start to end that fall on local Monday–Friday (0 when end is not later)."""
-    # Wall-clock arithmetic: DST changes fall on weekends in the zones that have them, so it is exact there.
-    a = start.astimezone(tz).replace(tzinfo=None)
-    b = end.astimezone(tz).replace(tzinfo=None)
-    if b <= a:
-        return 0.0
-    return _weekday_seconds_since_epoch(b) - _weekday_seconds_since_epoch(a)
+# ---------------------------------------------------------------------------------------- arithmetic
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -152,11 +47,12 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _ratio(part: int, whole: int) -> float | None:
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole; None when whole is 0."""
     return part / whole if whole else None
 
 
-# ---------------------------------------------------------------------------------- the figures
+# --------------------------------------------------------------------------------------- the figures
 
 
 class Window(NamedTuple):
@@ -198,7 +94,7 @@ def decided_by_outcome(w: Window) -> dict[str, int]:
 def approval_rate(by_outcome: dict[str, int]) -> float | None:
     """Approval rate: (approved + approved with conditions) / decided; None when nothing was decided."""
     approved = sum(n for outcome, n in by_outcome.items() if outcome in APPROVED_STATES)
-    return _ratio(approved, sum(by_outcome.values()))
+    return ratio(approved, sum(by_outcome.values()))
 
 
 def first_response_hours(w: Window) -> list[float]:
@@ -222,7 +118,8 @@ class _DecisionRow(NamedTuple):
     first: bool
 
 
-def _decision_rows(w: Window) -> list[_DecisionRow]:
+def decision_rows(w: Window) -> list[_DecisionRow]:
+    """The window's decisions with their review's dates, and whether each was the review's first."""
     # One query serves time to decision and SLA met: the window's decisions with their review.
     earlier = aliased(Decision)
     first = ~exists().where(earlier.review_id == Decision.review_id, earlier.id < Decision.id)
@@ -484,8 +381,8 @@ def weekly_series(
 ) -> list[tuple[date, int, int]]:
     """The chart's series: per local week ending at `end`, reviews announced and decisions made."""
     last = period_for("week", now=end - timedelta(microseconds=1), tz=tz, which="this")
-    starts = [_shift("week", last.local_start(tz), -k) for k in range(weeks - 1, -1, -1)]
-    bounds = [_midnight(s, tz) for s in starts]
+    starts = [shift_start("week", last.local_start(tz), -k) for k in range(weeks - 1, -1, -1)]
+    bounds = [midnight(s, tz) for s in starts]
     begin = bounds[0]
     announced_at = session.scalars(
         select(Review.announced_at).where(
@@ -499,183 +396,10 @@ def weekly_series(
     ).all()
 
     def bucket(instants: Iterable[datetime]) -> Counter[date]:
-        return Counter(_unit_start("week", i.astimezone(tz).date()) for i in instants)
+        return Counter(unit_start("week", i.astimezone(tz).date()) for i in instants)
 
     a, d = bucket(announced_at), bucket(decided_at)
     return [(s, a[s], d[s]) for s in starts]
-
-
-# ---------------------------------------------------------------------------------------- reports
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The headline figures of one window: what is compared period over period."""
-
-    announced: int
-    decided: int
-    decided_by_outcome: dict[str, int]
-    approval_rate: float | None
-    first_response_median_hours: float | None
-    first_response_p90_hours: float | None
-    decision_median_days: float | None
-    decision_p90_days: float | None
-    sla_met_rate: float | None
-    early_engagement_median_days: float | None
-    reviewed_before_go_live_rate: float | None
-    went_live: int
-    backlog_end: int
-    overdue_count: int
-    conditions_opened: int
-    conditions_closed: int
-    conditions_overdue: int
-    savings_period: Decimal
-
-
-HEADLINES = tuple(f.name for f in fields(Figures) if f.name != "decided_by_outcome")
-
-
-@dataclass(frozen=True)
-class Report(Figures):
-    """Every digest figure for a period, the previous period's figures, and the lists behind them."""
-
-    period: Period
-    previous_period: Period
-    previous: Figures
-    overdue_oldest: list[tuple[str, str, int]]  # (key, title, days overdue)
-    trends: list[Trend]
-    savings_ytd: Decimal
-    currency: str
-    savings_other: dict[str, Decimal]  # amounts recorded in other currencies this period, never summed in
-    regulations: list[tuple[str, int]]
-    upcoming_go_lives: list[GoLive]
-    upcoming_total: int
-    timezone: str
-    generated_at: datetime
-    deltas: dict[str, float | None] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-able data (Decimals as strings, instants in ISO 8601)."""
-        return _jsonable(asdict(self))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(asdict(value))
-    return value
-
-
-def _delta(current: Any, previous: Any) -> float | None:
-    if current is None or previous is None or isinstance(current, dict):
-        return None
-    return float(current) - float(previous)
-
-
-def figures(
-    session: Session, *, workspace_id: str, period: Period, tz: ZoneInfo, currency: str,
-    backlog: list[OpenReview] | None = None,
-) -> Figures:
-    """The headline figures of one period (one indexed query per figure or group)."""
-    w = Window(session, workspace_id, period.start, period.end, tz)
-    by_outcome = decided_by_outcome(w)
-    response = first_response_hours(w)
-    decisions = _decision_rows(w)
-    days = decision_days(decisions, tz)
-    met, judged = sla_met(decisions)
-    live_before, live = reviewed_before_go_live(w)
-    backlog = open_at(session, workspace_id, period.end) if backlog is None else backlog
-    return Figures(
-        announced=announced(w),
-        decided=sum(by_outcome.values()),
-        decided_by_outcome=by_outcome,
-        approval_rate=approval_rate(by_outcome),
-        first_response_median_hours=percentile(response, 0.5),
-        first_response_p90_hours=percentile(response, 0.9),
-        decision_median_days=percentile(days, 0.5),
-        decision_p90_days=percentile(days, 0.9),
-        sla_met_rate=_ratio(met, judged),
-        early_engagement_median_days=percentile(early_engagement_days(w), 0.5),
-        reviewed_before_go_live_rate=_ratio(live_before, live),
-        went_live=live,
-        backlog_end=len(backlog),
-        overdue_count=len(overdue(backlog, period.end)),
-        conditions_opened=conditions_opened(w),
-        conditions_closed=conditions_closed(w),
-        conditions_overdue=conditions_overdue_at(session, workspace_id, period.end, tz),
-        savings_period=savings(session, workspace_id, period.start, period.end).get(currency, ZERO),
-    )
-
-
-def _main_currency(session: Session, workspace_id: str, since: datetime, end: datetime) -> str:
-    # Without a configured currency, the one most savings were recorded in this year (EUR by default).
-    amounts = savings(session, workspace_id, since, end)
-    return max(amounts, key=lambda c: amounts[c]) if amounts else "EUR"
-
-
-def compute(
-    session: Session,
-    *,
-    workspace_id: str,
-    period: Period,
-    now: datetime,
-    tz: ZoneInfo,
-    currency: str | None = None,
-) -> Report:
-    """Every figure for the period, the previous period's headline figures and their changes."""
-    year_start = _midnight(period.local_last_day(tz).replace(month=1, day=1), tz)
-    currency = currency or _main_currency(session, workspace_id, year_start, period.end)
-    backlog = open_at(session, workspace_id, period.end)
-    current = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency=currency,
-                      backlog=backlog)
-    previous_period = shifted(period, -1, tz)
-    previous = figures(session, workspace_id=workspace_id, period=previous_period, tz=tz, currency=currency)
-    oldest = [
-        (r.key, r.title, max(1, math.ceil((period.end - r.due_at).total_seconds() / DAY)))
-        for r in overdue(backlog, period.end)[:OVERDUE_NAMED]
-    ]
-    upcoming, upcoming_total = upcoming_go_lives(session, workspace_id, now=now, tz=tz)
-    this_period_savings = savings(session, workspace_id, period.start, period.end)
-    window = Window(session, workspace_id, period.start, period.end, tz)
-    values = {f.name: getattr(current, f.name) for f in fields(Figures)}
-    return Report(
-        **values,
-        period=period,
-        previous_period=previous_period,
-        previous=previous,
-        overdue_oldest=oldest,
-        trends=tag_trends(session, workspace_id, period, tz)[:LIST_CAP],
-        savings_ytd=savings(session, workspace_id, year_start, period.end).get(currency, ZERO),
-        currency=currency,
-        savings_other={c: v for c, v in this_period_savings.items() if c != currency},
-        regulations=regulations_touched(window)[:LIST_CAP],
-        upcoming_go_lives=upcoming,
-        upcoming_total=upcoming_total,
-        timezone=str(tz.key),
-        generated_at=now.astimezone(UTC),
-        deltas={name: _delta(getattr(current, name), getattr(previous, name)) for name in HEADLINES},
-    )
-
-
-def home_figures(session: Session, *, workspace_id: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    """App Home's "this week so far": the same definitions over the current week to date."""
-    period = period_for("week", now=now, tz=tz, which="this")
-    week = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency="EUR")
-    return {
-        "announced": week.announced,
-        "decided": week.decided,
-        "approval_rate": week.approval_rate,
-        "median_decision_days": week.decision_median_days,
-        "overdue": week.overdue_count,
-        "backlog": week.backlog_end,
-    }
 
 
 def definitions() -> dict[str, str]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json
 from bot.figures.digest import claim
-from bot.figures.metrics import DAY, working_seconds
+from bot.figures.periods import DAY, working_seconds
 from bot.review import outbox
 from bot.review.states import APPROVED_STATES, OPEN_STATES, ConditionState, State
 from storage.models import Condition, ReminderLog, Review, utcnow

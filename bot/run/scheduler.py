@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.figures import digest, metrics, reminders
+from bot.figures import digest, periods, reminders
 from storage.db import session_scope
 from storage.models import utcnow
 
@@ -88,7 +88,7 @@ def run_digest_job(
     posted = []
     for workspace_id in workspace_ids():
         for kind in ["weekly", *_summary_kinds(settings)]:
-            period = metrics.period_for(digest.KIND_PERIODS[kind], now=fired, tz=tz, which="last")
+            period = periods.period_for(digest.KIND_PERIODS[kind], now=fired, tz=tz, which="last")
             if kind != "weekly" and fired - period.end > SUMMARY_WINDOW + grace(settings):
                 continue
             try:

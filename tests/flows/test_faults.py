@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bench import chaos
+from bench import chaos_app, chaos_config, chaos_tally, chaos_traffic
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import Response, SlackSender
@@ -37,7 +37,7 @@ LEAKS = ("Traceback", "OperationalError", "psycopg", "sqlalchemy", "sqlite3")
 def decision_submission(world: World, number: int) -> dict[str, Any]:
     """The decision modal, submitted by the reviewer with "approved"."""
     return payloads.view_submission(world.team, REVIEWER, "decision-modal", json.dumps({"key": number}),
-                                    chaos.decision_values("approved"))
+                                    chaos_traffic.decision_values("approved"))
 
 
 def is_clean_ack(response: Response) -> bool:
@@ -122,16 +122,16 @@ def test_sqlite_busy_past_its_timeout_is_retried_and_recorded_once(database_url:
 def test_sigkill_mid_stream_then_restart_duplicates_nothing_and_loses_no_decision(tmp_path: Path,
                                                                                   database_url: str) -> None:
     fake = FakeSlack().start()
-    chaos.populate(fake)
+    chaos_config.populate(fake)
     engine = db.make_engine(database_url)
-    app = chaos.AppProcess(env=chaos.app_environment(api_url=fake.api_url, database_url=database_url),
-                           port=chaos.free_port(), workdir=tmp_path)
-    ledger = chaos.Ledger()
+    app = chaos_app.AppProcess(env=chaos_app.app_environment(api_url=fake.api_url, database_url=database_url),
+                               port=chaos_app.free_port(), workdir=tmp_path)
+    ledger = chaos_traffic.Ledger()
     try:
         app.start()
-        traffic = chaos.Traffic(fake=fake, sender=SlackSender(f"{app.url}/slack/events", chaos.SIGNING_SECRET),
-                                engine=engine, ledger=ledger,
-                                config=chaos.ChaosConfig(request_deadline=40, review_wait_seconds=20))
+        sender = SlackSender(f"{app.url}/slack/events", chaos_config.SIGNING_SECRET)
+        traffic = chaos_traffic.Traffic(fake=fake, sender=sender, engine=engine, ledger=ledger,
+                                        config=chaos_config.ChaosConfig(request_deadline=40, review_wait_seconds=20))
         projects = []
         for n in range(8):
             message = fake.add_message(ANNOUNCE, OWNER, f"New project #{n}: a vendor portal for team {n}")
@@ -141,14 +141,15 @@ def test_sigkill_mid_stream_then_restart_duplicates_nothing_and_loses_no_decisio
             projects.append((message["ts"], envelope))
         numbers = [traffic.wait_review(ts, 20) for ts, _ in projects]
         assert all(numbers)
-        fake.wait_for(lambda: len(chaos.delivered_calls(fake)) >= 16, timeout=20)  # thread replies and cards went out
+        # The thread replies and the cards went out.
+        fake.wait_for(lambda: len(chaos_tally.delivered_calls(fake)) >= 16, timeout=20)
 
         with ThreadPoolExecutor(4) as pool:
             futures = [pool.submit(traffic.decide, ts, number, "approved")
                        for (ts, _), number in zip(projects, numbers, strict=True)]
             fake.wait_for(lambda: ledger.decisions_acked, timeout=20)
             app.kill()  # decisions in flight, notices being delivered
-            sent_at_kill = chaos.sent_row_ids(engine)
+            sent_at_kill = chaos_tally.sent_row_ids(engine)
             app.start()
             for future in futures:
                 future.result()
@@ -157,10 +158,10 @@ def test_sigkill_mid_stream_then_restart_duplicates_nothing_and_loses_no_decisio
             assert redelivered.status == 200
 
         deadline = time.monotonic() + 30
-        result = chaos.tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
+        result = chaos_tally.tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
         while not result.complete and time.monotonic() < deadline:
             time.sleep(0.2)
-            result = chaos.tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
+            result = chaos_tally.tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
         figures = result.figures
         print(json.dumps(figures, sort_keys=True))
         assert figures["kills"] == 1 and len(sent_at_kill) >= 16

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.review import lifecycle
+from bot.review import announcements
 from bot.run.workqueue import QueueWorker
 from bot.slack.services import WRITE_ATTEMPTS
 from sandbox import payloads
@@ -94,16 +94,16 @@ def test_an_event_that_cannot_be_stored_is_not_acknowledged(split: World, monkey
 
 
 def test_a_listener_that_fails_keeps_its_event_for_later(split: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_open = lifecycle.open_review
+    real_open = announcements.open_review
     failures = {"left": WRITE_ATTEMPTS}  # every attempt of the first run: the database stays away a while
 
-    def database_gone_once(*args: object, **kwargs: object) -> lifecycle.Opened:
+    def database_gone_once(*args: object, **kwargs: object) -> announcements.Opened:
         if failures["left"]:
             failures["left"] -= 1
             raise OperationalError("INSERT", {}, Exception("server closed the connection"))
         return real_open(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(lifecycle, "open_review", database_gone_once)
+    monkeypatch.setattr(announcements, "open_review", database_gone_once)
     ts, _ = split.announce("New project: mobile app for field engineers, go-live 2031-06-01")
     split.queue_worker.run_once()
     assert split.reviews() == [] and len(_queued(split)) == 1  # kept, with a backoff

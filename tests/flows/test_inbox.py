@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.review import lifecycle
+from bot.review import announcements
 from bot.run.inbox import MAX_REPLAYS, InboxReplayer
 from bot.slack.app import replay_into
 from sandbox import payloads
@@ -16,16 +16,16 @@ from tests.support.world import ANNOUNCE, OWNER, World
 
 
 def test_a_crashed_listener_is_replayed_once(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_open = lifecycle.open_review
+    real_open = announcements.open_review
     crashes = {"left": 1}
 
-    def crash_once(*args: object, **kwargs: object) -> lifecycle.Opened:
+    def crash_once(*args: object, **kwargs: object) -> announcements.Opened:
         if crashes["left"]:
             crashes["left"] -= 1
             raise RuntimeError("process died here")  # as if SIGKILL hit between the ack and the commit
         return real_open(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(lifecycle, "open_review", crash_once)
+    monkeypatch.setattr(announcements, "open_review", crash_once)
     ts, responses = world.announce("Kick-off: new payroll platform, go-live 2031-02-01")
     assert [r.status for r in responses] == [200]  # Slack saw it acknowledged and will not send it again
     world.fake.wait_for(lambda: crashes["left"] == 0)

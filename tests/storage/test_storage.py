@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.review import audit, lifecycle
+from bot.review import audit, lifecycle, transitions
 from storage import db
 from storage.models import AuditEvent, Base, DigestRun, Review, Workspace
 from storage.oauth_tables import is_secreview_object
@@ -101,8 +101,8 @@ def _history(session_factory: sessionmaker[Session]) -> None:
     with db.session_scope(session_factory) as session:
         for index in range(3):
             review = open_review(session, SETTINGS, ts=f"3.{index}").review
-            lifecycle.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
-        lifecycle.withdraw(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=1)
+            transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
+        transitions.withdraw(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=1)
 
 
 def test_audit_verify_passes_on_an_untouched_log(session_factory: sessionmaker[Session]) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot import intake
 from bot.config import Settings
-from bot.review import lifecycle
+from bot.review import announcements, intake_answers, lifecycle
 
 WS = "T0TEST001"
 OWNER = lifecycle.Actor("UOWNER001")
@@ -44,17 +44,17 @@ def make_settings(**overrides: Any) -> Settings:
 
 def open_review(session: Session, settings: Settings, *, text: str = "Kick-off: new CRM project, go-live 2027-04-15",
                 ts: str = "1700000000.000100", actor: lifecycle.Actor = OWNER,
-                now: datetime = NOW) -> lifecycle.Opened:
+                now: datetime = NOW) -> announcements.Opened:
     """An announced review, as a message would open it."""
-    return lifecycle.open_review(session, settings=settings, detector=intake.Detector(settings.intake_rules()),
-                                 workspace_id=WS, actor=actor, text=text, source_channel=ANNOUNCE_CHANNEL,
-                                 source_ts=ts, now=now)
+    return announcements.open_review(session, settings=settings, detector=intake.Detector(settings.intake_rules()),
+                                     workspace_id=WS, actor=actor, text=text, source_channel=ANNOUNCE_CHANNEL,
+                                     source_ts=ts, now=now)
 
 
-def intake_form(answers: intake.IntakeAnswers = ANSWERS, **overrides: Any) -> lifecycle.IntakeForm:
+def intake_form(answers: intake.IntakeAnswers = ANSWERS, **overrides: Any) -> intake_answers.IntakeForm:
     """A filled intake form."""
     values: dict[str, Any] = {"title": "CRM migration", "summary": "Customer data moves to Salesforce",
                               "owner_id": OWNER.user_id, "go_live": NOW.date().replace(month=4, day=15),
                               "answers": answers, "links": "https://wiki.example.com/crm"}
     values.update(overrides)
-    return lifecycle.IntakeForm(**values)
+    return intake_answers.IntakeForm(**values)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from waitress.server import create_server
 
-from bench import ack, bare_app, common, detect
+from bench import ack_load, ack_phases, bare_app, common, detect
 from bench import digest as digest_bench
 from sandbox.fake_slack import FakeSlack
 from tests.support.world import running_world
@@ -55,7 +55,7 @@ def test_digest_builds_a_small_history_and_times_it(tmp_path: Path) -> None:
 def bare_server() -> Iterator[tuple[str, int]]:
     """The floor app in this process, on waitress on loopback, with its own fake Web API."""
     fake = FakeSlack().start()
-    app = bare_app.build(fake.api_url, ack.BOT_TOKEN, ack.SIGNING_SECRET, listener_threads=2)
+    app = bare_app.build(fake.api_url, ack_load.BOT_TOKEN, ack_load.SIGNING_SECRET, listener_threads=2)
     server = create_server(bare_app.wsgi(app), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -69,20 +69,21 @@ def bare_server() -> Iterator[tuple[str, int]]:
 
 def test_ack_load_both_ways_and_figures(bare_server: tuple[str, int], tmp_path: Path) -> None:
     host, port = bare_server
-    with running_world(f"sqlite:///{tmp_path / 'ack.db'}", slack_signing_secret=ack.SIGNING_SECRET,
-                       secreview_reviewers=[ack.REVIEWER]) as world:
-        requests = ack.build_requests(24, fake_url=world.fake.url)
-        assert {r.kind for r in requests} <= {kind for kind, _ in ack.MIX}
+    with running_world(f"sqlite:///{tmp_path / 'ack.db'}", slack_signing_secret=ack_load.SIGNING_SECRET,
+                       secreview_reviewers=[ack_load.REVIEWER]) as world:
+        requests = ack_load.build_requests(24, fake_url=world.fake.url)
+        assert {r.kind for r in requests} <= {kind for kind, _ in ack_load.MIX}
         ours_host, ours_port = world.base_url.removeprefix("http://").split(":")
-        ours, ours_wall = ack.closed_loop(ours_host, int(ours_port), requests, 3)
-        floor, floor_wall = ack.open_loop(host, port, requests, rate=200, senders=4)
+        ours, ours_wall = ack_load.closed_loop(ours_host, int(ours_port), requests, 3)
+        floor, floor_wall = ack_load.open_loop(host, port, requests, rate=200, senders=4)
     assert all(r.status == 200 for r in ours + floor)
-    phase = ack.Phase("test", results={"secreview": ours, "bare": floor},
-                      busy_seconds={"secreview": ours_wall, "bare": floor_wall},
-                      cpu_seconds={"secreview": 0.1, "bare": 0.1}, ack_cpu_seconds={"secreview": 0.05, "bare": 0.1},
-                      drain_seconds={"secreview": 0.0, "bare": 0.0})
-    closed = ack.figures(phase)
-    assert "acks/s" in ack.phase_table(phase)
-    last = ack.last_line(closed, {**closed, "rate": 200.0}, concurrency=3)
+    phase = ack_phases.Phase("test", results={"secreview": ours, "bare": floor},
+                             busy_seconds={"secreview": ours_wall, "bare": floor_wall},
+                             cpu_seconds={"secreview": 0.1, "bare": 0.1},
+                             ack_cpu_seconds={"secreview": 0.05, "bare": 0.1},
+                             drain_seconds={"secreview": 0.0, "bare": 0.0})
+    closed = ack_phases.figures(phase)
+    assert "acks/s" in ack_phases.phase_table(phase)
+    last = ack_phases.last_line(closed, {**closed, "rate": 200.0}, concurrency=3)
     assert last.keys() >= ACK_KEYS and ACK_KEYS - {"requests"} <= last["rate"].keys()
     assert last["requests"] == 2 * len(requests)

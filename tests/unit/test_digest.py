@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.common.render import LIMIT_FALLBACK_TEXT, MAX_MESSAGE_BLOCKS
 from bot.config import Settings, SettingsError
-from bot.figures import digest, metrics
+from bot.figures import digest, periods, reports
 from storage.models import Condition, Decision, DigestRun, OutboxMessage, Review, Workspace
 from tests.unit.test_metrics import NOW, WS, add_workspace, build_data
 
@@ -50,10 +50,10 @@ def validate_message(message: dict[str, Any]) -> list[Block]:
     return parsed
 
 
-def last_week(session: Session, *, tz: ZoneInfo = UTC_TZ, now: datetime = NOW) -> metrics.Report:
+def last_week(session: Session, *, tz: ZoneInfo = UTC_TZ, now: datetime = NOW) -> reports.Report:
     """Last week's report."""
-    period = metrics.period_for("week", now=now, tz=tz)
-    return metrics.compute(session, workspace_id=WS, period=period, now=now, tz=tz, currency="EUR")
+    period = periods.period_for("week", now=now, tz=tz)
+    return reports.compute(session, workspace_id=WS, period=period, now=now, tz=tz, currency="EUR")
 
 
 def all_text(message: dict[str, Any]) -> str:
@@ -129,10 +129,10 @@ def test_metrics_answer_is_valid_block_kit(session: Session) -> None:
     message = digest.render_metrics_ephemeral(report)
     validate_message(message)
     assert "*Approval rate*\\n67%" in all_text(message)
-    month = metrics.compute(
+    month = reports.compute(
         session,
         workspace_id=WS,
-        period=metrics.period_for("month", now=NOW, tz=UTC_TZ, which="this"),
+        period=periods.period_for("month", now=NOW, tz=UTC_TZ, which="this"),
         now=NOW,
         tz=UTC_TZ,
     )

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.review import lifecycle
+from bot import intake
+from bot.review import announcements, decisions, intake_answers, lifecycle, safeguards, transitions
 from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.review.states import DECIDED_STATES, OPEN_STATES, State
 from storage.models import AuditEvent, Condition, OutboxMessage, Review
@@ -40,46 +41,46 @@ def put_in_state(session: Session, state: State) -> Review:
     if state == State.ANNOUNCED:
         return review
     if state == State.WITHDRAWN:
-        return lifecycle.withdraw(session, actor=OWNER, **common)
+        return transitions.withdraw(session, actor=OWNER, **common)
     if state == State.NOT_APPLICABLE:
-        return lifecycle.mark_not_applicable(session, actor=REVIEWER, **common)
-    lifecycle.take(session, actor=REVIEWER, **common)
+        return transitions.mark_not_applicable(session, actor=REVIEWER, **common)
+    transitions.take(session, actor=REVIEWER, **common)
     if state == State.IN_REVIEW:
         return review
     if state == State.NEEDS_INFO:
-        return lifecycle.request_info(session, actor=REVIEWER, question="Which data?", **common)
+        return transitions.request_info(session, actor=REVIEWER, question="Which data?", **common)
     outcome_forms = {
-        State.APPROVED: lifecycle.DecisionForm(outcome="approved"),
-        State.APPROVED_WITH_CONDITIONS: lifecycle.DecisionForm(outcome="approved_with_conditions",
+        State.APPROVED: decisions.DecisionForm(outcome="approved"),
+        State.APPROVED_WITH_CONDITIONS: decisions.DecisionForm(outcome="approved_with_conditions",
                                                                rationale="ok with safeguards",
                                                                conditions=("MFA",)),
-        State.REJECTED: lifecycle.DecisionForm(outcome="rejected", rationale="no EU hosting"),
+        State.REJECTED: decisions.DecisionForm(outcome="rejected", rationale="no EU hosting"),
     }
-    lifecycle.decide(session, actor=REVIEWER, form=outcome_forms[state], **common)
+    decisions.decide(session, actor=REVIEWER, form=outcome_forms[state], **common)
     return review
 
 
 def _intake(s: Session, actor: lifecycle.Actor, key: int) -> Any:
-    return lifecycle.submit_intake(s, settings=SETTINGS, workspace_id=WS, actor=actor, key=key, form=intake_form(),
-                                   rules=SETTINGS.intake_rules())
+    return intake_answers.submit_intake(s, settings=SETTINGS, workspace_id=WS, actor=actor, key=key, form=intake_form(),
+                                        rules=SETTINGS.intake_rules())
 
 
 ACTIONS: dict[str, tuple[Callable[[Session, lifecycle.Actor, int], Any], frozenset[State]]] = {
     "intake": (_intake, OPEN_STATES),
-    "take": (lambda s, a, k: lifecycle.take(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k), OPEN_STATES),
-    "assign": (lambda s, a, k: lifecycle.assign(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
-                                                assignee_id=REVIEWER.user_id, assignee_is_reviewer=True),
+    "take": (lambda s, a, k: transitions.take(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k), OPEN_STATES),
+    "assign": (lambda s, a, k: transitions.assign(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
+                                                  assignee_id=REVIEWER.user_id, assignee_is_reviewer=True),
                OPEN_STATES),
-    "ask_info": (lambda s, a, k: lifecycle.request_info(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
-                                                        question="Where is the data hosted?"), OPEN_STATES),
-    "decide": (lambda s, a, k: lifecycle.decide(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
-                                                form=lifecycle.DecisionForm(outcome="approved")), OPEN_STATES),
-    "withdraw": (lambda s, a, k: lifecycle.withdraw(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k),
+    "ask_info": (lambda s, a, k: transitions.request_info(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
+                                                          question="Where is the data hosted?"), OPEN_STATES),
+    "decide": (lambda s, a, k: decisions.decide(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
+                                                form=decisions.DecisionForm(outcome="approved")), OPEN_STATES),
+    "withdraw": (lambda s, a, k: transitions.withdraw(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k),
                  OPEN_STATES),
-    "not_applicable": (lambda s, a, k: lifecycle.mark_not_applicable(s, settings=SETTINGS, workspace_id=WS,
-                                                                     actor=a, key=k), OPEN_STATES),
-    "reopen": (lambda s, a, k: lifecycle.reopen(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
-                                                reason="scope changed"), DECIDED_STATES),
+    "not_applicable": (lambda s, a, k: transitions.mark_not_applicable(s, settings=SETTINGS, workspace_id=WS,
+                                                                       actor=a, key=k), OPEN_STATES),
+    "reopen": (lambda s, a, k: transitions.reopen(s, settings=SETTINGS, workspace_id=WS, actor=a, key=k,
+                                                  reason="scope changed"), DECIDED_STATES),
 }
 EXPECTED_STATE = {
     "take": {State.ANNOUNCED: State.IN_REVIEW, State.IN_REVIEW: State.IN_REVIEW, State.NEEDS_INFO: State.NEEDS_INFO},
@@ -153,23 +154,23 @@ def test_permissions(session: Session, action: str, role: str) -> None:
 def test_reopen_and_waive_need_reviewer(session: Session) -> None:
     review = put_in_state(session, State.APPROVED_WITH_CONDITIONS)
     with pytest.raises(NotAllowed):
-        lifecycle.reopen(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number, reason="x")
+        transitions.reopen(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number, reason="x")
     condition = review.conditions[0]
     with pytest.raises(NotAllowed):
-        lifecycle.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=OWNER,
-                                  condition_id=condition.id, reason="x")
+        safeguards.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=OWNER,
+                                   condition_id=condition.id, reason="x")
     with pytest.raises(NotAllowed) as refused:
-        lifecycle.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=STRANGER,
-                                     condition_id=condition.id)
+        safeguards.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=STRANGER,
+                                      condition_id=condition.id)
     assert OWNER.user_id in refused.value.user_message
 
 
 def test_open_assigns_keys_per_workspace_and_never_reuses_them(session: Session) -> None:
     first = open_review(session, SETTINGS, ts="1.1").review
     second = open_review(session, SETTINGS, ts="1.2").review
-    lifecycle.withdraw(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=second.number)
+    transitions.withdraw(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=second.number)
     third = open_review(session, SETTINGS, ts="1.3").review
-    other_ws = lifecycle.open_review(session, settings=SETTINGS, detector=lifecycle.intake.Detector(
+    other_ws = announcements.open_review(session, settings=SETTINGS, detector=intake.Detector(
         SETTINGS.intake_rules()), workspace_id="T0OTHER01", actor=OWNER, text="new project", source_channel="C1",
         source_ts="1.1")
     assert [first.key, second.key, third.key] == ["SR-1", "SR-2", "SR-3"]
@@ -199,9 +200,9 @@ def test_open_prefills_and_sets_sla(session: Session) -> None:
 
 def test_decision_with_conditions_records_safeguards_and_notices(session: Session) -> None:
     review = put_in_state(session, State.IN_REVIEW)
-    decision = lifecycle.decide(
+    decision = decisions.decide(
         session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
-        form=lifecycle.DecisionForm(outcome="approved_with_conditions", rationale="fine with controls",
+        form=decisions.DecisionForm(outcome="approved_with_conditions", rationale="fine with controls",
                                     conditions=("SSO with MFA", "", "  DPA signed  "), cost_avoided="25 000"),
     )
     assert review.state == State.APPROVED_WITH_CONDITIONS
@@ -215,27 +216,27 @@ def test_decision_with_conditions_records_safeguards_and_notices(session: Sessio
 @pytest.mark.parametrize(
     ("form", "field"),
     [
-        (lifecycle.DecisionForm(outcome="rejected"), "rationale"),
-        (lifecycle.DecisionForm(outcome="approved_with_conditions", rationale="x"), "conditions"),
-        (lifecycle.DecisionForm(outcome="rejected", rationale="x", conditions=("a",)), "conditions"),
-        (lifecycle.DecisionForm(outcome="maybe"), "outcome"),
-        (lifecycle.DecisionForm(outcome="approved", cost_avoided="lots"), "cost_avoided"),
-        (lifecycle.DecisionForm(outcome="approved", cost_avoided="-5"), "cost_avoided"),
-        (lifecycle.DecisionForm(outcome="approved", risk_tier="extreme"), "risk_tier"),
+        (decisions.DecisionForm(outcome="rejected"), "rationale"),
+        (decisions.DecisionForm(outcome="approved_with_conditions", rationale="x"), "conditions"),
+        (decisions.DecisionForm(outcome="rejected", rationale="x", conditions=("a",)), "conditions"),
+        (decisions.DecisionForm(outcome="maybe"), "outcome"),
+        (decisions.DecisionForm(outcome="approved", cost_avoided="lots"), "cost_avoided"),
+        (decisions.DecisionForm(outcome="approved", cost_avoided="-5"), "cost_avoided"),
+        (decisions.DecisionForm(outcome="approved", risk_tier="extreme"), "risk_tier"),
     ],
 )
-def test_bad_decisions_are_refused_on_the_field(session: Session, form: lifecycle.DecisionForm, field: str) -> None:
+def test_bad_decisions_are_refused_on_the_field(session: Session, form: decisions.DecisionForm, field: str) -> None:
     review = put_in_state(session, State.IN_REVIEW)
     with pytest.raises(InvalidInput) as refused:
-        lifecycle.decide(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number, form=form)
+        decisions.decide(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number, form=form)
     assert refused.value.field == field
     assert refused.value.plain_message
 
 
 def test_plain_approval_with_conditions_becomes_conditional(session: Session) -> None:
     review = put_in_state(session, State.IN_REVIEW)
-    lifecycle.decide(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
-                     form=lifecycle.DecisionForm(outcome="approved", conditions=("MFA",)))
+    decisions.decide(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
+                     form=decisions.DecisionForm(outcome="approved", conditions=("MFA",)))
     assert review.state == State.APPROVED_WITH_CONDITIONS
 
 
@@ -244,11 +245,11 @@ def test_fast_track_only_for_low_risk(session: Session) -> None:
     _intake(session, OWNER, review.number)
     assert review.risk_tier != "low"
     with pytest.raises(InvalidTransition):
-        lifecycle.fast_track(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
-    lifecycle.submit_intake(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number,
-                            form=intake_form(LOW_ANSWERS), rules=SETTINGS.intake_rules())
+        decisions.fast_track(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
+    intake_answers.submit_intake(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number,
+                                 form=intake_form(LOW_ANSWERS), rules=SETTINGS.intake_rules())
     assert review.risk_tier == "low"
-    decision = lifecycle.fast_track(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
+    decision = decisions.fast_track(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
     assert decision.fast_track and review.state == State.APPROVED_WITH_CONDITIONS
     assert len(review.conditions) >= 1
 
@@ -256,8 +257,8 @@ def test_fast_track_only_for_low_risk(session: Session) -> None:
 def test_auto_fast_track_when_configured(session: Session) -> None:
     settings = make_settings(secreview_fast_track_auto=True)
     review = open_review(session, settings).review
-    lifecycle.submit_intake(session, settings=settings, workspace_id=WS, actor=OWNER, key=review.number,
-                            form=intake_form(LOW_ANSWERS), rules=settings.intake_rules())
+    intake_answers.submit_intake(session, settings=settings, workspace_id=WS, actor=OWNER, key=review.number,
+                                 form=intake_form(LOW_ANSWERS), rules=settings.intake_rules())
     assert review.state == State.APPROVED_WITH_CONDITIONS
     assert review.latest_decision is not None and review.latest_decision.decided_by == lifecycle.SYSTEM_USER
 
@@ -276,32 +277,32 @@ def test_intake_refuses_past_go_live_and_empty_title(session: Session) -> None:
     for form, field in ((intake_form(title="  "), "title"), (intake_form(go_live=NOW.date() - timedelta(days=1)),
                                                               "go_live")):
         with pytest.raises(InvalidInput) as refused:
-            lifecycle.submit_intake(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number,
-                                    form=form, rules=SETTINGS.intake_rules(), now=NOW)
+            intake_answers.submit_intake(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, key=review.number,
+                                         form=form, rules=SETTINGS.intake_rules(), now=NOW)
         assert refused.value.field == field
 
 
 def test_conditions_done_and_waived(session: Session) -> None:
     review = put_in_state(session, State.APPROVED_WITH_CONDITIONS)
     condition = review.conditions[0]
-    lifecycle.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, condition_id=condition.id)
+    safeguards.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=OWNER, condition_id=condition.id)
     assert condition.state == "done" and condition.closed_by == OWNER.user_id
     with pytest.raises(InvalidTransition):
-        lifecycle.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER,
-                                  condition_id=condition.id, reason="x")
+        safeguards.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER,
+                                   condition_id=condition.id, reason="x")
     with pytest.raises(InvalidInput):
-        lifecycle.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER,
-                                  condition_id=condition.id, reason=" ")
+        safeguards.waive_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER,
+                                   condition_id=condition.id, reason=" ")
     with pytest.raises(NotFound):
-        lifecycle.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, condition_id=999)
+        safeguards.complete_condition(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, condition_id=999)
 
 
 def test_reopen_needs_reason_and_resets_decision(session: Session) -> None:
     review = put_in_state(session, State.REJECTED)
     with pytest.raises(InvalidInput):
-        lifecycle.reopen(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number, reason="")
-    lifecycle.reopen(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
-                     reason="new vendor offers EU hosting")
+        transitions.reopen(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number, reason="")
+    transitions.reopen(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
+                       reason="new vendor offers EU hosting")
     assert review.state == State.IN_REVIEW and review.decided_at is None
     events = session.scalars(select(AuditEvent).where(AuditEvent.review_id == review.id)
                              .order_by(AuditEvent.seq)).all()
@@ -311,25 +312,26 @@ def test_reopen_needs_reason_and_resets_decision(session: Session) -> None:
 
 def test_unknown_key_and_bad_key(session: Session) -> None:
     with pytest.raises(NotFound) as missing:
-        lifecycle.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key="SR-404")
+        transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key="SR-404")
     assert "SR-404" in missing.value.user_message
     with pytest.raises(InvalidInput):
-        lifecycle.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key="banana")
+        transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key="banana")
 
 
 def test_edits_apply_only_while_announced(session: Session) -> None:
     review = open_review(session, SETTINGS, ts="9.9").review
-    detector = lifecycle.intake.Detector(SETTINGS.intake_rules())
-    lifecycle.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
-                                  channel=review.source_channel or "", ts="9.9", new_text="New project: payroll",
-                                  editor_id=OWNER.user_id)
+    detector = intake.Detector(SETTINGS.intake_rules())
+    announcements.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
+                                      channel=review.source_channel or "", ts="9.9", new_text="New project: payroll",
+                                      editor_id=OWNER.user_id)
     assert review.announcement_text == "New project: payroll"
-    lifecycle.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
-    lifecycle.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
-                                  channel=review.source_channel or "", ts="9.9", new_text="changed later",
-                                  editor_id=OWNER.user_id)
+    transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
+    announcements.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
+                                      channel=review.source_channel or "", ts="9.9", new_text="changed later",
+                                      editor_id=OWNER.user_id)
     assert review.announcement_text == "New project: payroll"
-    lifecycle.note_deleted(session, settings=SETTINGS, workspace_id=WS, channel=review.source_channel or "", ts="9.9")
+    announcements.note_deleted(session, settings=SETTINGS, workspace_id=WS, channel=review.source_channel or "",
+                               ts="9.9")
     assert review.deleted_in_slack
     actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.review_id == review.id)
                                                  .order_by(AuditEvent.seq))]
@@ -339,10 +341,10 @@ def test_edits_apply_only_while_announced(session: Session) -> None:
 def test_assign_only_to_reviewers(session: Session) -> None:
     review = put_in_state(session, State.ANNOUNCED)
     with pytest.raises(InvalidInput):
-        lifecycle.assign(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
-                         assignee_id=STRANGER.user_id, assignee_is_reviewer=False)
-    lifecycle.assign(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
-                     assignee_id=ADMIN.user_id, assignee_is_reviewer=True)
+        transitions.assign(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
+                           assignee_id=STRANGER.user_id, assignee_is_reviewer=False)
+    transitions.assign(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number,
+                       assignee_id=ADMIN.user_id, assignee_is_reviewer=True)
     assert review.assignee_id == ADMIN.user_id and review.first_response_at is not None
     dm = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "assigned")).one()
     assert dm.payload["channel"] == ADMIN.user_id

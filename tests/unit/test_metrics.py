@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.figures import metrics
-from bot.figures.metrics import Period
+from bot.figures import metrics, periods, reports
+from bot.figures.periods import Period
 from storage.models import AuditEvent, Condition, Decision, Review, Workspace
 
 UTC_TZ = ZoneInfo("UTC")
@@ -194,10 +194,10 @@ def build_data(session: Session) -> dict[str, Review]:
     return r
 
 
-def report(session: Session) -> metrics.Report:
+def report(session: Session) -> reports.Report:
     """Last week's report for the fixed data set."""
-    period = metrics.period_for("week", now=NOW, tz=UTC_TZ)
-    return metrics.compute(session, workspace_id=WS, period=period, now=NOW, tz=UTC_TZ, currency="EUR")
+    period = periods.period_for("week", now=NOW, tz=UTC_TZ)
+    return reports.compute(session, workspace_id=WS, period=period, now=NOW, tz=UTC_TZ, currency="EUR")
 
 
 def test_period_is_the_last_complete_week(data: dict[str, Review], session: Session) -> None:
@@ -378,13 +378,13 @@ def test_a_reopened_and_redecided_review(session: Session) -> None:
 
 def test_working_seconds_skip_weekends() -> None:
     """Friday 16:00 to Monday 10:00 is 18 working hours; a weekend alone is none."""
-    assert metrics.working_seconds(at(6, 16), at(9, 10), UTC_TZ) == 18 * 3600
-    assert metrics.working_seconds(at(7, 10), at(8, 20), UTC_TZ) == 0
-    assert metrics.working_seconds(at(9), at(6), UTC_TZ) == 0
+    assert periods.working_seconds(at(6, 16), at(9, 10), UTC_TZ) == 18 * 3600
+    assert periods.working_seconds(at(7, 10), at(8, 20), UTC_TZ) == 0
+    assert periods.working_seconds(at(9), at(6), UTC_TZ) == 0
     # Across the spring change in Paris (Sunday 29 March): still exactly one working day Friday to Monday.
     friday = datetime(2026, 3, 27, 9, tzinfo=PARIS)
     monday = datetime(2026, 3, 30, 9, tzinfo=PARIS)
-    assert metrics.working_seconds(friday, monday, PARIS) == 24 * 3600
+    assert periods.working_seconds(friday, monday, PARIS) == 24 * 3600
 
 
 def test_percentile_interpolates_like_percentile_cont() -> None:
@@ -426,7 +426,7 @@ def test_percentile_interpolates_like_percentile_cont() -> None:
 )
 def test_weeks_start_monday_midnight_local(now: datetime, start: datetime, end: datetime) -> None:
     """Periods are cut at local midnight, whatever the offset that week."""
-    period = metrics.period_for("week", now=now, tz=PARIS)
+    period = periods.period_for("week", now=now, tz=PARIS)
     assert (period.start, period.end) == (start, end)
     assert period.local_start(PARIS).weekday() == 0
 
@@ -434,24 +434,24 @@ def test_weeks_start_monday_midnight_local(now: datetime, start: datetime, end: 
 def test_months_quarters_and_periods_to_date() -> None:
     """Last month, this quarter to date, and the same span of the period before."""
     now = datetime(2026, 5, 13, 12, tzinfo=UTC)
-    last_month = metrics.period_for("month", now=now, tz=UTC_TZ)
+    last_month = periods.period_for("month", now=now, tz=UTC_TZ)
     assert last_month.start == datetime(2026, 4, 1, tzinfo=UTC)
     assert last_month.end == datetime(2026, 5, 1, tzinfo=UTC)
-    assert metrics.shifted(last_month, -1, UTC_TZ).start == datetime(2026, 3, 1, tzinfo=UTC)
-    quarter = metrics.period_for("quarter", now=now, tz=UTC_TZ, which="this")
+    assert periods.shifted(last_month, -1, UTC_TZ).start == datetime(2026, 3, 1, tzinfo=UTC)
+    quarter = periods.period_for("quarter", now=now, tz=UTC_TZ, which="this")
     assert (quarter.start, quarter.end) == (datetime(2026, 4, 1, tzinfo=UTC), now)
     assert not quarter.is_complete(UTC_TZ)
-    before = metrics.shifted(quarter, -1, UTC_TZ)
+    before = periods.shifted(quarter, -1, UTC_TZ)
     assert before.start == datetime(2026, 1, 1, tzinfo=UTC)
     assert before.end == datetime(2026, 2, 12, 12, tzinfo=UTC)
     # 31 March to date maps onto February, capped at its end.
-    march = metrics.period_for("month", now=datetime(2026, 3, 31, 18, tzinfo=UTC), tz=UTC_TZ, which="this")
-    assert metrics.shifted(march, -1, UTC_TZ).end == datetime(2026, 3, 1, tzinfo=UTC)
-    assert metrics.period_from_name("this-week", now=now, tz=UTC_TZ) == Period(
+    march = periods.period_for("month", now=datetime(2026, 3, 31, 18, tzinfo=UTC), tz=UTC_TZ, which="this")
+    assert periods.shifted(march, -1, UTC_TZ).end == datetime(2026, 3, 1, tzinfo=UTC)
+    assert periods.period_from_name("this-week", now=now, tz=UTC_TZ) == Period(
         datetime(2026, 5, 11, tzinfo=UTC), now, "week"
     )
     with pytest.raises(ValueError, match="last-week"):
-        metrics.period_from_name("yesterday", now=now, tz=UTC_TZ)
+        periods.period_from_name("yesterday", now=now, tz=UTC_TZ)
 
 
 def test_every_figure_has_a_definition() -> None:
@@ -463,7 +463,7 @@ def test_every_figure_has_a_definition() -> None:
 
 def test_home_figures_are_this_week_so_far(data: dict[str, Review], session: Session) -> None:
     """App Home on Wednesday 18 March: the week of 16 March to date, by the same definitions."""
-    figures = metrics.home_figures(session, workspace_id=WS, now=NOW, tz=UTC_TZ)
+    figures = reports.home_figures(session, workspace_id=WS, now=NOW, tz=UTC_TZ)
     # Nothing announced or decided since Monday; R3 (due Tuesday), R4 and R7 are open and overdue.
     assert figures == {
         "announced": 0,

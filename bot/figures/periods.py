@@ -1,0 +1,122 @@
+"""The periods figures are computed over, and working time: the durations Monday to Friday.
+
+A Period is a window [start, end) of aware UTC instants: a local week, month or quarter, complete or to date,
+and the ones before it to compare with. Durations are measured in working time: Monday to Friday in the
+workspace's time zone, weekends left out, no holiday calendar (the same rule as the SLA).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PERIOD_KINDS = ("week", "month", "quarter")
+PERIOD_NAMES = ("last-week", "this-week", "last-month", "this-month", "last-quarter", "this-quarter")
+DAY = 86400.0
+
+
+# ------------------------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """A window [start, end) of aware UTC instants; kind is week, month or quarter."""
+
+    start: datetime
+    end: datetime
+    kind: str
+
+    def local_start(self, tz: ZoneInfo) -> date:
+        """The first local day of the period."""
+        return self.start.astimezone(tz).date()
+
+    def local_last_day(self, tz: ZoneInfo) -> date:
+        """The last local day the period covers (its end is exclusive)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(tz).date()
+
+    def is_complete(self, tz: ZoneInfo) -> bool:
+        """Whether the period runs to its natural end (rather than to date)."""
+        return self.end == midnight(shift_start(self.kind, self.local_start(tz), 1), tz)
+
+
+def unit_start(kind: str, day: date) -> date:
+    """The first day of the week (a Monday), month or quarter that holds the day."""
+    if kind == "week":  # weeks start on Monday
+        return day - timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    raise ValueError(f"unknown period kind {kind!r}: use one of {', '.join(PERIOD_KINDS)}")
+
+
+def shift_start(kind: str, start: date, n: int) -> date:
+    """The first day of the unit n units after the one starting on `start` (before it when n < 0)."""
+    if kind == "week":
+        return start + timedelta(days=7 * n)
+    months = n * (3 if kind == "quarter" else 1)
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _wall_midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The day's local midnight in the zone, as a UTC instant."""
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+
+def period_for(kind: str, *, now: datetime, tz: ZoneInfo, which: str = "last") -> Period:
+    """The last complete period ("last") or the current one to date ("this"), in local time."""
+    current = unit_start(kind, now.astimezone(tz).date())
+    if which == "last":
+        return Period(midnight(shift_start(kind, current, -1), tz), midnight(current, tz), kind)
+    if which == "this":
+        return Period(midnight(current, tz), now.astimezone(UTC), kind)
+    raise ValueError(f"unknown period {which!r}: use 'last' or 'this'")
+
+
+def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
+    """Parses "last-week", "this-month", … (the CLI's --period) into a Period."""
+    which, _, kind = name.partition("-")
+    if name not in PERIOD_NAMES:
+        raise ValueError(f"unknown period {name!r}: use one of {', '.join(PERIOD_NAMES)}")
+    return period_for(kind, now=now, tz=tz, which=which)
+
+
+def shifted(period: Period, n: int, tz: ZoneInfo) -> Period:
+    """The period n units away; a period to date maps to the same elapsed span of the other one."""
+    own_start = period.local_start(tz)
+    start_day = shift_start(period.kind, own_start, n)
+    natural_end = midnight(shift_start(period.kind, start_day, 1), tz)
+    if period.is_complete(tz):
+        return Period(midnight(start_day, tz), natural_end, period.kind)
+    # Same wall-clock span ("Monday to Wednesday noon"), so a week to date compares like with like.
+    elapsed = period.end.astimezone(tz).replace(tzinfo=None) - _wall_midnight(own_start)
+    end = (_wall_midnight(start_day) + elapsed).replace(tzinfo=tz).astimezone(UTC)
+    return Period(midnight(start_day, tz), min(end, natural_end), period.kind)
+
+
+# ----------------------------------------------------------------------------------- time arithmetic
+
+_MONDAY = date(2001, 1, 1)
+
+
+def _weekday_seconds_since_epoch(wall: datetime) -> float:
+    days = (wall.date() - _MONDAY).days
+    weeks, weekday = divmod(days, 7)
+    into_day = (wall - _wall_midnight(wall.date())).total_seconds()
+    return weeks * 5 * DAY + min(weekday, 5) * DAY + (into_day if weekday < 5 else 0.0)
+
+
+def working_seconds(start: datetime, end: datetime, tz: ZoneInfo) -> float:
+    """Seconds from start to end that fall on local Monday–Friday (0 when end is not later)."""
+    # Wall-clock arithmetic: DST changes fall on weekends in the zones that have them, so it is exact there.
+    a = start.astimezone(tz).replace(tzinfo=None)
+    b = end.astimezone(tz).replace(tzinfo=None)
+    if b <= a:
+        return 0.0
+    return _weekday_seconds_since_epoch(b) - _weekday_seconds_since_epoch(a)

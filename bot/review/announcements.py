@@ -1,0 +1,145 @@
+"""A review's announcement: opening a review for a message (or `/secreview new`), its edits and its deletion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import intake
+from bot.common import render
+from bot.common.calendar import add_business_days
+from bot.config import Settings
+from bot.review import notices
+from bot.review.lifecycle import MAX_TEXT, MAX_TITLE, SYSTEM_USER, Actor, clean, lock_workspace, transition
+from bot.review.states import State
+from storage.models import Review, utcnow
+
+
+@dataclass
+class Opened:
+    """The result of opening a review: `created` is False when the message already had one."""
+
+    review: Review
+    created: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_review(
+    session: Session,
+    *,
+    settings: Settings,
+    detector: intake.Detector,
+    workspace_id: str,
+    actor: Actor,
+    text: str,
+    source_channel: str | None = None,
+    source_ts: str | None = None,
+    title: str | None = None,
+    via: str = "announcement",
+    now: datetime | None = None,
+) -> Opened:
+    """Opens a review for an announcement (or `/secreview new`); a message that has one already returns it."""
+    now = now or utcnow()
+    workspace = lock_workspace(session, workspace_id)
+    if source_channel and source_ts:
+        existing = session.scalars(
+            select(Review).where(
+                Review.workspace_id == workspace_id,
+                Review.source_channel == source_channel,
+                Review.source_ts == source_ts,
+            )
+        ).first()
+        if existing is not None:
+            return Opened(existing, created=False)
+    text = clean(text, MAX_TEXT)
+    prefill = detector.prefill(text, today=now.astimezone(settings.timezone).date())
+    workspace.last_review_number += 1
+    chosen_title = clean(title, MAX_TITLE) or prefill.title or text[:MAX_TITLE]
+    review = Review(
+        workspace_id=workspace_id,
+        number=workspace.last_review_number,
+        title=chosen_title or render.raw_message("review.untitled"),
+        summary="",
+        announcement_text=text,
+        owner_id=actor.user_id,
+        announcer_id=actor.user_id,
+        source_channel=source_channel,
+        source_ts=source_ts,
+        go_live=prefill.go_live,
+        tags=list(prefill.tags),
+        vendors=list(prefill.vendors),
+        regulations=list(prefill.regulations),
+        risk_reasons=[],
+        state=State.ANNOUNCED,
+        announced_at=now,
+        first_response_due=add_business_days(now, 1, settings.timezone),
+        due_at=add_business_days(now, settings.secreview_sla_days, settings.timezone),
+        updated_at=now,
+        # A new review has no decisions or conditions: saying so spares the card and the thread reply
+        # rendered below two lazy SELECTs (each with an autoflush) in the opening transaction.
+        decisions=[],
+        conditions=[],
+    )
+    session.add(review)
+    session.flush()
+    transition(
+        session, workspace=workspace, review=review, actor=actor, action="announced", to_state=None, now=now,
+        note=via, opening=True,
+        data={"go_live": prefill.go_live, "tags": list(prefill.tags), "vendors": list(prefill.vendors),
+              "regulations": list(prefill.regulations), "source": [source_channel, source_ts]},
+    )
+    notices.review_opened(session, settings=settings, review=review)
+    return Opened(review, created=True)
+
+
+def update_announcement(
+    session: Session, *, settings: Settings, detector: intake.Detector, workspace_id: str, channel: str, ts: str,
+    new_text: str, editor_id: str, now: datetime | None = None,
+) -> Review | None:
+    """An edited announcement updates the review while it is still `announced`; later edits are only logged."""
+    now = now or utcnow()
+    workspace = lock_workspace(session, workspace_id)
+    review = _by_message(session, workspace_id, channel, ts)
+    if review is None:
+        return None
+    new_text = clean(new_text, MAX_TEXT)
+    applied = review.state == State.ANNOUNCED
+    if applied:
+        prefill = detector.prefill(new_text, today=now.astimezone(settings.timezone).date())
+        review.announcement_text = new_text
+        review.title = prefill.title or review.title
+        review.go_live = prefill.go_live or review.go_live
+        review.tags = list(prefill.tags)
+        review.vendors = list(prefill.vendors)
+        review.regulations = sorted(set(review.regulations) | set(prefill.regulations))
+    transition(session, workspace=workspace, review=review, actor=Actor(editor_id), action="announcement_edited",
+               to_state=None, now=now, note=new_text, data={"applied": applied})
+    if applied:
+        notices.card_changed(session, settings=settings, review=review)
+    return review
+
+
+def note_deleted(
+    session: Session, *, settings: Settings, workspace_id: str, channel: str, ts: str, now: datetime | None = None,
+) -> Review | None:
+    """A deleted announcement is noted in the log; the review itself carries on."""
+    now = now or utcnow()
+    workspace = lock_workspace(session, workspace_id)
+    review = _by_message(session, workspace_id, channel, ts)
+    if review is None or review.deleted_in_slack:
+        return review
+    review.deleted_in_slack = True
+    transition(session, workspace=workspace, review=review, actor=Actor(SYSTEM_USER), action="announcement_deleted",
+               to_state=None, now=now)
+    return review
+
+
+def _by_message(session: Session, workspace_id: str, channel: str, ts: str) -> Review | None:
+    return session.scalars(
+        select(Review).where(Review.workspace_id == workspace_id, Review.source_channel == channel,
+                             Review.source_ts == ts).execution_options(populate_existing=True)
+    ).first()

@@ -1,0 +1,142 @@
+"""A review's plain moves: take, assign, ask for information, withdraw, not a project, reopen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.common.calendar import add_business_days
+from bot.config import Settings
+from bot.review import notices
+from bot.review.errors import InvalidInput
+from bot.review.lifecycle import (
+    MAX_TEXT,
+    Actor,
+    clean,
+    first_response,
+    is_owner,
+    load_for_change,
+    require,
+    require_state,
+    required,
+    transition,
+)
+from bot.review.states import DECIDED_STATES, OPEN_STATES, State
+from storage.models import Review, utcnow
+
+
+def take(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int,
+    now: datetime | None = None,
+) -> Review:
+    """A reviewer takes the review: assigned to them, and in review."""
+    return assign(session, settings=settings, workspace_id=workspace_id, actor=actor, key=key,
+                  assignee_id=actor.user_id, assignee_is_reviewer=True, now=now)
+
+
+def assign(
+    session: Session,
+    *,
+    settings: Settings,
+    workspace_id: str,
+    actor: Actor,
+    key: str | int,
+    assignee_id: str,
+    assignee_is_reviewer: bool,
+    now: datetime | None = None,
+) -> Review:
+    """A reviewer assigns the review to a reviewer (themselves when taking it)."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="assign reviews")
+    if not assignee_is_reviewer:
+        raise InvalidInput("error.assignee_not_reviewer", user=assignee_id)
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, OPEN_STATES, "assign")
+    previous = review.assignee_id
+    review.assignee_id = assignee_id
+    first_response(review, now)
+    to_state = State.IN_REVIEW if review.state == State.ANNOUNCED else None
+    action = "taken" if assignee_id == actor.user_id else "assigned"
+    transition(session, workspace=workspace, review=review, actor=actor, action=action, to_state=to_state,
+               now=now, data={"assignee": assignee_id, "previous_assignee": previous})
+    notices.card_changed(session, settings=settings, review=review)
+    if assignee_id != actor.user_id:
+        notices.assigned(session, settings=settings, review=review, actor_id=actor.user_id)
+    return review
+
+
+def request_info(
+    session: Session,
+    *,
+    settings: Settings,
+    workspace_id: str,
+    actor: Actor,
+    key: str | int,
+    question: str,
+    now: datetime | None = None,
+) -> Review:
+    """A reviewer asks the owner a question: in the thread and by DM; the review waits in needs_info."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="ask for information")
+    question = required(question, "error.question_required", "question")
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, OPEN_STATES, "ask_info")
+    first_response(review, now)
+    review.info_requested_at = now
+    if review.assignee_id is None:
+        review.assignee_id = actor.user_id
+    transition(session, workspace=workspace, review=review, actor=actor, action="info_requested",
+               to_state=State.NEEDS_INFO, now=now, note=question)
+    notices.info_requested(session, settings=settings, review=review, actor_id=actor.user_id, question=question)
+    return review
+
+
+def withdraw(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int, reason: str = "",
+    now: datetime | None = None,
+) -> Review:
+    """The owner (or a reviewer) withdraws an open review."""
+    now = now or utcnow()
+    workspace, review = load_for_change(session, workspace_id, key)
+    require(is_owner(actor, review) or actor.may_review, "refused.owner_or_reviewer", key=review.key,
+            owner=review.owner_id)
+    require_state(review, OPEN_STATES, "withdraw")
+    transition(session, workspace=workspace, review=review, actor=actor, action="withdrawn",
+               to_state=State.WITHDRAWN, now=now, note=clean(reason, MAX_TEXT))
+    notices.closed(session, settings=settings, review=review, actor_id=actor.user_id)
+    return review
+
+
+def mark_not_applicable(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int, reason: str = "",
+    now: datetime | None = None,
+) -> Review:
+    """A reviewer closes an open review that is not a project."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="close reviews as not a project")
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, OPEN_STATES, "not_applicable")
+    first_response(review, now)
+    transition(session, workspace=workspace, review=review, actor=actor, action="not_applicable",
+               to_state=State.NOT_APPLICABLE, now=now, note=clean(reason, MAX_TEXT))
+    notices.closed(session, settings=settings, review=review, actor_id=actor.user_id)
+    return review
+
+
+def reopen(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int, reason: str,
+    now: datetime | None = None,
+) -> Review:
+    """A reviewer reopens a decided review, with a reason; it goes back to in_review."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="reopen reviews")
+    reason = required(reason, "error.reason_required", "reason")
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, DECIDED_STATES, "reopen")
+    review.decided_at = None
+    review.due_at = add_business_days(now, settings.secreview_sla_days, settings.timezone)
+    transition(session, workspace=workspace, review=review, actor=actor, action="reopened",
+               to_state=State.IN_REVIEW, now=now, note=reason)
+    notices.reopened(session, settings=settings, review=review, actor_id=actor.user_id, reason=reason)
+    return review
