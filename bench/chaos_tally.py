@@ -16,8 +16,6 @@ from storage.models import Decision, OutboxMessage, Review
 
 OPENED_PURPOSES = ("thread_opened", "card")
 DECIDED_PURPOSES = ("thread_decision", "card_update", "dm_decision")
-REQUIRED_KEYS = ("requests", "reviews_expected", "reviews_found", "duplicated_reviews", "decisions_expected",
-                 "decisions_found", "notices_expected", "notices_delivered_twice", "lost")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from bot.review import audit
 from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from bot.review.states import APPROVED_STATES, OPEN_STATES
 from storage.models import Review, Workspace, utcnow
 
 KEY_PATTERN = re.compile(r"^\s*(?:SR-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
@@ -173,18 +172,3 @@ def transition(
         data=data,
         at=now,
     )
-
-
-def is_overdue(review: Review, now: datetime) -> bool:
-    """An open review past its SLA due date."""
-    return review.state in OPEN_STATES and review.due_at < now
-
-
-def approved(review: Review) -> bool:
-    """Approved, with or without conditions."""
-    return review.state in APPROVED_STATES
-
-
-def now_utc() -> datetime:
-    """The current instant (a seam for tests)."""
-    return datetime.now(UTC)
