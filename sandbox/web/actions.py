@@ -30,7 +30,8 @@ from sandbox.slack_sender import Response, SlackSender
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).with_name("static")
+# The page's files stay in sandbox/static/, beside this package (pyproject's package-data lists them there).
+STATIC_DIR = Path(__file__).parent.parent / "static"
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 # Nothing on the page may come from anywhere but this server: no CDN, no fonts, no images from the internet.
