@@ -127,6 +127,7 @@ def web_api(name: str) -> Callable[[M], M]:
     """Mark a workspace method as the fake's implementation of the Web API method `name`."""
 
     def mark(function: M) -> M:
+        """Tag `function` with the Web API method name it answers."""
         setattr(function, _WEB_API_ATTRIBUTE, name)
         return function
 
