@@ -14,7 +14,8 @@ import click
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.common.render import raw_message
+from bot.config import MODE_SETTINGS, Settings, SettingsError, load_settings
 from bot.review.errors import DomainError
 from storage import db
 from storage.models import Workspace
@@ -28,7 +29,9 @@ class Failure(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"secreview: {self.format_message()}", err=True)
+        # Several settings can be wrong at once: each problem is a line of its own, each marked as ours.
+        for line in self.format_message().splitlines():
+            click.echo(f"secreview: {line}", err=True)
 
 
 class ConfigFailure(Failure):
@@ -69,18 +72,37 @@ def open_database(settings: Settings, *, migrate_sqlite: bool = True) -> tuple[A
     return engine, db.make_session_factory(engine)
 
 
-def _pick_workspace(session: Any, requested: str | None) -> str:
+def _pick_workspace(session: Any, requested: str | None) -> str | None:
+    # None: the database holds no workspace yet (secreview has seen nothing): an empty answer, not an error.
     if requested:
         return requested
     ids = session.scalars(select(Workspace.id).order_by(Workspace.id)).all()
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise Failure("the database holds no workspace yet (try `secreview demo-data`)")
-    raise Failure(f"several workspaces in the database ({', '.join(ids)}); choose one with --workspace")
+        return None
+    raise Failure(raw_message("cli.several_workspaces", ids=", ".join(ids)))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class WholeHelpGroup(click.Group):
+    """A command group whose list of commands shows each one's first sentence whole, wrapped, never cut."""
+
+    group_class = type  # its subgroups (db, digest, audit) list their commands the same way
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The "Commands" section: name and first sentence of every visible command."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                # click shortens this to the terminal's width with "..."; a long limit keeps the sentence.
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=WholeHelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
 def main(verbose: bool) -> None:
     """secreview: security reviews for new IT projects, run from Slack."""
@@ -100,7 +122,7 @@ def run(no_scheduler: bool) -> None:
     from handlers import LISTENERS
 
     settings = _settings()
-    settings.require("slack_bot_token", "slack_app_token")
+    settings.require(*MODE_SETTINGS["socket"])
     run_socket_mode(settings, listeners=LISTENERS, scheduler=not no_scheduler)
 
 
@@ -121,7 +143,7 @@ def serve(host: str, port: int, threads: int, no_scheduler: bool, inline_work: b
     from handlers import LISTENERS
 
     settings = _settings()
-    settings.require("slack_bot_token", "slack_signing_secret")
+    settings.require(*MODE_SETTINGS["http"])
     serve_http(settings, listeners=LISTENERS, host=host, port=port, threads=threads, scheduler=not no_scheduler,
                worker_process=not inline_work)
 
@@ -186,9 +208,13 @@ def preview(period: str, as_json: bool, workspace: str | None) -> None:
     settings = _settings()
     _, factory = open_database(settings)
     with db.session_scope(factory) as session:
-        rendered = digest_module.preview(session, settings=settings, workspace_id=_pick_workspace(session, workspace),
-                                         period_name=period)
-    if as_json:
+        workspace_id = _pick_workspace(session, workspace)
+        rendered = None if workspace_id is None else digest_module.preview(
+            session, settings=settings, workspace_id=workspace_id, period_name=period)
+    if rendered is None:
+        nothing = raw_message("cli.no_reviews")
+        click.echo(json.dumps({"text": nothing, "blocks": []}, indent=2) if as_json else nothing)
+    elif as_json:
         click.echo(json.dumps({"text": rendered["text"], "blocks": rendered["blocks"]}, indent=2, ensure_ascii=False))
     else:
         click.echo(rendered["plain_text"])
@@ -208,6 +234,9 @@ def post(workspace: str | None) -> None:
     _, factory = open_database(settings)
     with db.session_scope(factory, write=True) as session:
         workspace_id = _pick_workspace(session, workspace)
+        if workspace_id is None:
+            click.echo(raw_message("cli.no_reviews_to_post"))
+            return
         run_row = digest_module.post_digest(session, settings=settings, workspace_id=workspace_id,
                                             trigger="manual", claimed_by=f"cli@{socket.gethostname()}")
     if run_row is None:
@@ -232,7 +261,9 @@ def export(fmt: str, output: Path | None, workspace: str | None) -> None:
     settings = _settings()
     _, factory = open_database(settings)
     with db.session_scope(factory) as session:
-        rows = export_module.iter_reviews(session, workspace_id=_pick_workspace(session, workspace))
+        workspace_id = _pick_workspace(session, workspace)
+        # No workspace yet: nothing to export, which is `[]` (or the CSV header), not an error.
+        rows = iter(()) if workspace_id is None else export_module.iter_reviews(session, workspace_id=workspace_id)
         text = export_module.to_json(rows) if fmt == "json" else export_module.to_csv(rows)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -282,34 +313,24 @@ def manifest(as_json: bool, request_url: str | None, name: str) -> None:
 
 
 @main.command()
+@click.option("--mode", type=click.Choice(["socket", "http"]), default="socket", show_default=True,
+              help="The way to reach Slack to check for: socket (`secreview run`) or http (`secreview serve`).")
 @friendly_errors
-def check() -> None:
-    """Check the settings, the database and (when set) the bot token."""
-    settings = _settings()
-    click.echo("settings: ok")
-    engine = db.make_engine(settings.database_url)
-    if not db.ping(engine):
-        raise Failure("DATABASE_URL: the database does not answer")
-    revision = db.current_revision(engine)
-    click.echo(f"database: ok (schema {revision or 'empty'}, code {db.head_revision()})")
-    if settings.slack_bot_token:
-        from slack_sdk import WebClient
-        from slack_sdk.errors import SlackApiError
+def check(mode: str) -> None:
+    """Check that the settings, the database and Slack let this mode start; exit 1 saying what stands in the way.
 
-        try:
-            auth = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10).auth_test()
-        except SlackApiError as exc:
-            raise Failure(f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error')})") from None
-        except OSError as exc:
-            raise Failure(f"SLACK_API_URL: cannot reach {settings.slack_api_url} ({exc})") from None
-        click.echo(f"slack: ok (team {auth.get('team')} {auth.get('team_id')}, bot {auth.get('user')})")
-    else:
-        click.echo("slack: no SLACK_BOT_TOKEN set (needed for run and serve)")
-    for name in ("secreview_security_channel", "secreview_digest_channel"):
-        if not getattr(settings, name):
-            click.echo(f"note: {name.upper()} is not set")
-    if not settings.secreview_reviewers:
-        click.echo("note: SECREVIEW_REVIEWERS is empty: nobody can decide reviews")
+    Nothing is written: a SQLite file that does not exist yet is not created, a schema is not upgraded.
+    """
+    from bot import preflight
+
+    settings = _settings()
+    findings = [preflight.Finding(raw_message("check.settings_ok")), preflight.check_database(settings, mode),
+                *preflight.check_slack(settings, mode), *preflight.notes(settings)]
+    for finding in findings:
+        click.echo(finding.line)
+    if any(finding.problem for finding in findings):
+        raise Failure(preflight.verdict(mode, findings))
+    click.echo(preflight.verdict(mode, findings))
 
 
 @main.command(name="demo-data")

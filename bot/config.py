@@ -10,17 +10,51 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot import intake
+from bot.common.render import has_message, raw_message
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+# The drivers secreview ships and tests (psycopg 3 for PostgreSQL; SQLAlchemy's default postgresql:// is psycopg2).
+DATABASE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+# What each way of reaching Slack needs before it can start: `run`, `serve` and `check --mode` read this one table.
+MODE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "socket": ("slack_bot_token", "slack_app_token"),
+    "http": ("slack_bot_token", "slack_signing_secret"),
+}
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message names the variable and what is expected."""
+    """Settings are missing or malformed: one line per problem, each naming the variable and what is expected."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems: tuple[str, ...] = problems
+
+
+def shown(value: object) -> str:
+    """A value as a settings message quotes it: numbers bare, text in quotes, cut short."""
+    text = str(value).strip()
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
+        return text
+    return repr(text if len(text) <= 80 else text[:79] + "…")
+
+
+def invalid(key: str, /, **params: Any) -> ValueError:
+    """The error a validator raises: templates/messages_cli.toml [settings.invalid] `key`, values quoted."""
+    quoted = {name: (shown(v) if name == "value" else v) for name, v in params.items()}
+    return ValueError(raw_message(f"settings.invalid.{key}", **quoted))
+
+
+def problem_line(field: str, problem: str) -> str:
+    """One settings problem as secreview reports it: `VARIABLE: what is wrong`."""
+    return raw_message("settings.line", name=field.upper(), problem=problem)
 
 
 def _split_list(value: Any) -> Any:
@@ -78,7 +112,7 @@ class Settings(BaseSettings):
     def _reviewer_ids(cls, value: list[str]) -> list[str]:
         for item in value:
             if not (USER_ID.match(item) or USERGROUP_ID.match(item)):
-                raise ValueError(f"{item!r} is not a Slack user ID (U…) or user-group ID (S…)")
+                raise invalid("reviewer_id", value=item)
         return value
 
     @field_validator("secreview_admins")
@@ -86,7 +120,7 @@ class Settings(BaseSettings):
     def _admin_ids(cls, value: list[str]) -> list[str]:
         for item in value:
             if not USER_ID.match(item):
-                raise ValueError(f"{item!r} is not a Slack user ID (U…)")
+                raise invalid("user_id", value=item)
         return value
 
     @field_validator("secreview_watch_channels")
@@ -94,7 +128,7 @@ class Settings(BaseSettings):
     def _channel_ids(cls, value: list[str]) -> list[str]:
         for item in value:
             if not CHANNEL_ID.match(item):
-                raise ValueError(f"{item!r} is not a Slack channel ID (C… or G…)")
+                raise invalid("channel_id", value=item)
         return value
 
     @field_validator("secreview_security_channel", "secreview_digest_channel")
@@ -103,7 +137,7 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if not CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel ID (C… or G…)")
+            raise invalid("channel_id", value=value)
         return value
 
     @field_validator("secreview_digest_schedule", "secreview_reminder_schedule")
@@ -112,7 +146,7 @@ class Settings(BaseSettings):
         try:
             CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not a cron expression like '0 9 * * mon' ({exc})") from None
+            raise invalid("cron", value=value, reason=exc) from None
         return value
 
     @field_validator("secreview_worker_cpus")
@@ -137,14 +171,14 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Paris'") from None
+            raise invalid("timezone", value=value) from None
         return value
 
     @field_validator("secreview_currency")
     @classmethod
     def _currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(f"{value!r} is not a three-letter currency code like 'EUR'")
+            raise invalid("currency", value=value)
         return value
 
     @field_validator("secreview_trigger_emoji")
@@ -152,36 +186,54 @@ class Settings(BaseSettings):
     def _emoji(cls, value: str) -> str:
         value = value.strip(":")
         if not re.fullmatch(r"[a-z0-9_+\-']+", value):
-            raise ValueError(f"{value!r} is not an emoji name like 'lock'")
+            raise invalid("emoji", value=value)
         return value
 
     @field_validator("secreview_log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
         if value not in ("text", "json"):
-            raise ValueError(f"{value!r} is not 'text' or 'json'")
+            raise invalid("log_format", value=value)
         return value
 
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         if not re.match(r"^https?://", value):
-            raise ValueError(f"{value!r} is not an http(s) URL")
+            raise invalid("api_url", value=value)
         return value if value.endswith("/") else value + "/"
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: str | None) -> str | None:
         if value and not value.startswith("xoxb-"):
-            raise ValueError("a bot token starts with 'xoxb-'")
+            raise invalid("bot_token")
         return value or None
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: str | None) -> str | None:
         if value and not value.startswith("xapp-"):
-            raise ValueError("an app-level token starts with 'xapp-'")
+            raise invalid("app_token")
         return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise invalid("database_url", value=safe_database_url(value)) from None
+        if url.drivername not in DATABASE_DRIVERS:
+            raise invalid("database_driver", value=safe_database_url(value), driver=url.drivername)
+        return value
+
+    @field_validator("secreview_config")
+    @classmethod
+    def _rules_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_rules(value)  # fail at start-up (beside every other bad setting), not on the first announcement
+        return value
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -208,11 +260,14 @@ class Settings(BaseSettings):
         """Whether the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
 
+    def missing(self, *names: str) -> list[str]:
+        """One line for each of these settings that is unset, saying what it is for."""
+        return [not_set_line(name) for name in names if not getattr(self, name)]
+
     def require(self, *names: str) -> None:
-        """Stops with a SettingsError naming the first of these settings that is unset."""
-        for name in names:
-            if not getattr(self, name):
-                raise SettingsError(f"{name.upper()} is not set: {_REQUIRED_HINTS.get(name, 'required here')}")
+        """Stops with a SettingsError naming every one of these settings that is unset."""
+        if problems := self.missing(*names):
+            raise SettingsError(*problems)
 
     def intake_rules(self) -> intake.IntakeRules:
         """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
@@ -221,13 +276,24 @@ class Settings(BaseSettings):
         return load_rules_file(self.secreview_config)
 
 
-_REQUIRED_HINTS = {
-    "slack_bot_token": "the bot token xoxb-… from the app's OAuth & Permissions page",
-    "slack_app_token": "an app-level token xapp-… with connections:write, for Socket Mode",
-    "slack_signing_secret": "the signing secret from the app's Basic Information page, for HTTP mode",
-    "secreview_security_channel": "the channel ID where review cards are posted",
-    "secreview_digest_channel": "the channel ID where the weekly digest is posted",
-}
+def setting_hint(name: str) -> str:
+    """What a setting is for, from templates/messages_cli.toml [settings.hint] ("required here" without one)."""
+    key = f"settings.hint.{name}"
+    return raw_message(key) if has_message(key) else raw_message("settings.not_set_hint")
+
+
+def not_set_line(name: str) -> str:
+    """`VARIABLE is not set: what it is for`."""
+    return raw_message("settings.not_set", name=name.upper(), hint=setting_hint(name))
+
+
+def safe_database_url(value: str) -> str:
+    """DATABASE_URL fit for a terminal or a log: the password, if any, replaced by ***."""
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        # Unparsed, a password cannot be told apart: keep only what follows the last '@' (the host part).
+        return "***@" + value.rpartition("@")[2] if "@" in value else value
 
 
 def parse_cpu_list(text: str) -> set[int]:
@@ -236,36 +302,83 @@ def parse_cpu_list(text: str) -> set[int]:
     for part in text.split(","):
         low, _, high = part.strip().partition("-")
         if not low.isdigit() or (high and not high.isdigit()) or (high and int(high) < int(low)):
-            raise ValueError(f"{text!r} is not 'auto', 'all' or a CPU list like '1-3,6'")
+            raise invalid("cpu_list", value=text)
         cpus.update(range(int(low), int(high or low) + 1))
     return cpus
+
+
+def _read_rules(path: Path) -> intake.IntakeRules:
+    # ValueError saying what is wrong with the file (the caller names SECREVIEW_CONFIG).
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise invalid("config_missing", path=repr(str(path))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise invalid("config_not_toml", path=repr(str(path)), reason=exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise invalid("config_unreadable", path=repr(str(path)), reason=exc) from None
+    return intake.rules_from_config(data)
 
 
 def load_rules_file(path: Path) -> intake.IntakeRules:
     """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"SECREVIEW_CONFIG: file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"SECREVIEW_CONFIG: cannot read {str(path)!r}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"SECREVIEW_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
-    try:
-        return intake.rules_from_config(data)
+        return _read_rules(path)
     except ValueError as exc:
-        raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
+        raise SettingsError(problem_line("secreview_config", str(exc))) from None
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Reads and validates the settings, turning pydantic's report into one line naming the variable."""
+def load_settings(*, settings_class: type[Settings] = Settings, **overrides: Any) -> Settings:
+    """Reads and validates the settings; every bad one is reported, one line each, in secreview's words."""
     try:
-        settings = Settings(**overrides)
+        return settings_class(**overrides)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {message}") from None
-    if settings.secreview_config is not None:
-        settings.intake_rules()  # fail at start-up, not on the first announcement
-    return settings
+        raise SettingsError(*(describe_error(settings_class, error) for error in exc.errors())) from None
+
+
+def describe_error(settings_class: type[Settings], error: ErrorDetails) -> str:
+    """One of pydantic's errors as secreview says it: `VARIABLE: <value> is not <what a valid value is>`."""
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "value_error":  # one of our validators: its message already says what is wrong
+        return problem_line(field, str(context.get("error", error["msg"])))
+    if kind == "missing":
+        return not_set_line(field)
+    info = settings_class.model_fields.get(field)
+    value = raw_message("settings.hidden_value") if _is_secret(field) else shown(error["input"])
+    expected = _expected(field, kind, info.annotation if info else None, context)
+    if expected is None:
+        return problem_line(field, raw_message("settings.unknown", value=value, detail=error["msg"]))
+    bounds = {name: getattr(m, name) for m in (info.metadata if info else ()) for name in ("ge", "le", "gt", "lt")
+              if getattr(m, name, None) is not None}
+    crossed = {"greater_than_equal": ("at_least", "ge"), "less_than_equal": ("at_most", "le"),
+               "greater_than": ("above", "gt"), "less_than": ("below", "lt")}
+    if kind in crossed:
+        key, bound = crossed[kind]
+        problem = raw_message(f"settings.{key}", value=value, expected=expected, limit=context.get(bound))
+    elif "ge" in bounds and "le" in bounds:
+        problem = raw_message("settings.in_range", value=value, expected=expected, low=bounds["ge"], high=bounds["le"])
+    elif bounds:  # a value that did not parse, for a field with one bound: say that bound
+        key, bound = next((key, bound) for key, bound in crossed.values() if bound in bounds)
+        problem = raw_message(f"settings.{key}", value=value, expected=expected, limit=bounds[bound])
+    else:
+        problem = raw_message("settings.not_valid", value=value, expected=expected)
+    return problem_line(field, problem)
+
+
+def _is_secret(field: str) -> bool:
+    # Tokens, secrets and passwords are never echoed back, whatever field adds them.
+    return any(word in field for word in ("token", "secret", "password", "database_url"))
+
+
+def _expected(field: str, kind: str, annotation: Any, context: dict[str, Any]) -> str | None:
+    # What a valid value is: the setting's own words, else by its type (a bound crossed), else by the error type.
+    if has_message(f"settings.expected.{field}"):
+        return raw_message(f"settings.expected.{field}")
+    by_type = {int: "int_parsing", float: "float_parsing", bool: "bool_parsing"}.get(annotation)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and by_type:
+        kind = by_type
+    if not has_message(f"settings.kind.{kind}"):
+        return None
+    return raw_message(f"settings.kind.{kind}", choices=context.get("expected", ""))

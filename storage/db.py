@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +195,48 @@ def ensure_schema(engine: Engine) -> None:
         raise SchemaNotCurrent(
             "DATABASE_URL: the PostgreSQL schema is not current; run `secreview db upgrade` before starting"
         )
+
+
+class SchemaState(StrEnum):
+    """Where a database stands against the code's migrations."""
+
+    NO_FILE = "no_file"  # SQLite: the file does not exist yet (`secreview run` creates it)
+    MEMORY = "memory"  # SQLite in memory: made afresh by every process
+    EMPTY = "empty"  # reachable, no secreview tables
+    BEHIND = "behind"  # an older revision this code can upgrade
+    CURRENT = "current"
+    AHEAD = "ahead"  # a revision this code does not know: a newer secreview migrated it
+
+
+def inspect_schema(url: str) -> tuple[SchemaState, str | None]:
+    """The state and revision of the database at `url`, read without creating or changing anything.
+
+    A SQLite file that does not exist is not created (nor its folder); one that does is opened without the
+    pragmas of make_engine, which would switch an empty file to WAL. Connection errors propagate.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return SchemaState.MEMORY, None
+        path = Path(parsed.database).expanduser()
+        if not path.exists():
+            return SchemaState.NO_FILE, None
+        # mode=rw never creates the file, and unlike mode=ro it removes the -wal and -shm files when it closes.
+        uri = path.resolve().as_uri() + "?mode=rw"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)
+    else:
+        engine = create_engine(url, poolclass=NullPool)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    if revision is None:
+        return SchemaState.EMPTY, None
+    if revision == head_revision():
+        return SchemaState.CURRENT, revision
+    script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
+    known = {entry.revision for entry in script.walk_revisions()}
+    return (SchemaState.BEHIND if revision in known else SchemaState.AHEAD), revision
 
 
 def ping(engine: Engine) -> bool:

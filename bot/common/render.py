@@ -152,6 +152,11 @@ def raw_message(key: str, /, **params: Any) -> str:
     return str(_compiled(key).render(**params))
 
 
+def has_message(key: str, /) -> bool:
+    """Whether the catalogue holds this key (for wording looked up by name, with a fallback)."""
+    return key in _catalog()
+
+
 def render_json(template: str, /, **context: Any) -> Any:
     """Renders templates/<name>.json.j2 and parses it, so a template error is caught at once."""
     text = environment().get_template(f"{template}.json.j2").render(**context)

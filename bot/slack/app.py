@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 
@@ -28,6 +29,19 @@ from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class _EnvironmentTokenNote(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused" (logged on every start).
+
+    build_app hands Bolt only the client, which carries the bot token (or, with OAuth, none: each installation's
+    comes from the store). Bolt still reads SLACK_BOT_TOKEN from the environment by itself, finds the same token
+    there and warns that it is unused; there is no argument that stops that read, so the one false line goes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for that one message, True for every other."""
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,9 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
     and acknowledged; `run_queued` (the worker process) runs each listener to its end before dispatch returns,
     so the worker knows a queued request is done when it deletes it.
     """
+    bolt_logger = logging.getLogger("slack_bolt.App")  # where Bolt's App logs its start-up notes
+    if not any(isinstance(f, _EnvironmentTokenNote) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_EnvironmentTokenNote())
     executor = AckFirstExecutor(settings.secreview_listener_threads)
     # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
     # workspace's token in the installation store and hands listeners a client carrying it.

@@ -49,14 +49,14 @@ def test_help_everywhere(env: dict[str, str]) -> None:
         ("SECREVIEW_DIGEST_SCHEDULE", "every monday", "SECREVIEW_DIGEST_SCHEDULE: 'every monday' is not a cron"),
         ("SECREVIEW_SECURITY_CHANNEL", "#security", "SECREVIEW_SECURITY_CHANNEL: '#security' is not a Slack channel"),
         ("SECREVIEW_REVIEWERS", "alice,U123", "SECREVIEW_REVIEWERS: 'alice' is not a Slack user ID"),
-        ("SECREVIEW_SLA_DAYS", "soon", "SECREVIEW_SLA_DAYS: Input should be a valid integer"),
+        ("SECREVIEW_SLA_DAYS", "soon", "SECREVIEW_SLA_DAYS: 'soon' is not a number of business days (1 to 60)"),
         ("SECREVIEW_SLA_DAYS", "0", "SECREVIEW_SLA_DAYS"),
         ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: a bot token starts with 'xoxb-'"),
         ("SECREVIEW_CURRENCY", "euro", "SECREVIEW_CURRENCY: 'euro' is not a three-letter currency code"),
         ("SECREVIEW_CONFIG", "/nonexistent/rules.toml", "SECREVIEW_CONFIG: file '/nonexistent/rules.toml' does not"),
         ("SECREVIEW_WORKER_CPUS", "the fast ones", "SECREVIEW_WORKER_CPUS: 'the fast ones' is not 'auto', 'all' or"),
         ("SECREVIEW_WORKER_CPUS", "3-1", "SECREVIEW_WORKER_CPUS: '3-1' is not 'auto', 'all' or a CPU list"),
-        ("SECREVIEW_WORKER_PRIORITY", "realtime", "SECREVIEW_WORKER_PRIORITY: Input should be 'idle', 'low' or"),
+        ("SECREVIEW_WORKER_PRIORITY", "realtime", "SECREVIEW_WORKER_PRIORITY: 'realtime' is not one of 'idle', 'low'"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
@@ -163,8 +163,9 @@ def test_manifest_yaml_and_json(env: dict[str, str]) -> None:
 
 
 def test_check_without_slack(env: dict[str, str]) -> None:
-    code, out, _ = run("check")
-    assert code == 0 and "database: ok" in out and "no SLACK_BOT_TOKEN" in out
+    code, out, err = run("check")
+    assert code == 1 and "database: ok" in out and "SLACK_BOT_TOKEN is not set" in out
+    assert "cannot start" in err
 
 
 def test_the_installed_command_runs(env: dict[str, str]) -> None:
