@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from bot.run.claims import instance_id
 from bot.slack.adapters import wsgi_handler
 from bot.slack.app import Listeners, build_app, replay_into
 from bot.slack.services import Services
+from bot.slack.verification import log_unverified, signature_problem
 from storage import db
 from storage.models import OutboxMessage, Review
 
@@ -38,6 +40,7 @@ class HttpApp:
         self._slack = slack_handler
         self.bolt_app = slack_handler.app
         self._telemetry = telemetry
+        self._signing_secret = services.settings.slack_signing_secret
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -62,6 +65,8 @@ class HttpApp:
             if length < 0 or length > MAX_REQUEST_BYTES:
                 return self._plain(start_response, "413 Payload Too Large", "request too large\n")
             started = time.perf_counter()
+            if not self._signed_by_slack(environ, length):
+                return self._plain(start_response, "401 Unauthorized", "invalid request\n")
             if self._busy is not None:
                 self._busy.enter()
             try:
@@ -80,6 +85,19 @@ class HttpApp:
         if path.startswith("/slack/"):
             return self._slack(environ, start_response)  # type: ignore[no-any-return]
         return self._plain(start_response, "404 Not Found", "not found\n")
+
+    def _signed_by_slack(self, environ: dict[str, Any], length: int) -> bool:
+        """Verifies the signature before Bolt parses the body: an unverified body is answered 401 and nothing else
+        (no parsing, no listener, no error handler, no outgoing call). The body is handed on to Bolt re-readable."""
+        raw = environ["wsgi.input"].read(length) if length and "wsgi.input" in environ else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        problem = signature_problem(signing_secret=self._signing_secret, body=raw,
+                                    timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                                    signature=environ.get("HTTP_X_SLACK_SIGNATURE"))
+        if problem is None:
+            return True
+        log_unverified(problem, raw)
+        return False
 
     @staticmethod
     def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:

@@ -25,6 +25,7 @@ from bot.slack.client import make_client
 from bot.slack.middleware import DirectMiddleware, drop_seen_deliveries, inject_services
 from bot.slack.queueing import FAILED, REPLAY
 from bot.slack.services import Services
+from bot.slack.verification import verify_requests
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,7 +60,11 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
         **credentials,
         process_before_response=run_queued,
         listener_executor=executor,
-        request_verification_enabled=bool(settings.slack_signing_secret) and not run_queued,
+        # Bolt's own check raises on a malformed timestamp and its error handler may then answer an unverified
+        # request; ours refuses instead, and runs before authorization (the first middleware that could call
+        # out: auth.test, the installation store).
+        request_verification_enabled=False,
+        before_authorize=DirectMiddleware(verify_requests(settings.slack_signing_secret, settings.slack_api_url)),
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )

@@ -23,6 +23,9 @@ REPLAY = "secreview_replay"
 # Context key the error boundary sets when a listener failed for a reason other than a refusal (the database
 # away, a bug): the worker then keeps an event for another attempt instead of deleting it.
 FAILED = "secreview_listener_failed"
+# Context key set once a request passed bot/slack/verification.py (Slack's signature, or a Socket Mode delivery)
+# and its response_url is Slack's: only then may the error boundary answer it.
+VERIFIED = "secreview_verified"
 
 
 class RequestQueue(Protocol):
