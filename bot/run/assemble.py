@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.run.claims import instance_id
 from bot.run.delivery import OutboxWorker
+from bot.run.replays import ReplayRecord
 from bot.slack.adapters import oauth
 from bot.slack.client import make_client
 from bot.slack.services import Services
@@ -69,7 +70,8 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
         worker = OutboxWorker(session_factory=factory, client_for=delivery_for, instance_id=instance or instance_id(),
                               security_channel=settings.secreview_security_channel)
     return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
-                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings)
+                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings,
+                    replays=ReplayRecord(engine))
 
 
 def verify_token(settings: Settings, *, attempts: int = 6) -> None:

@@ -184,7 +184,10 @@ def serve_http(settings: Settings, *, listeners: Listeners, host: str, port: int
     services = build_services(settings, instance=me, with_worker=not hand_off)
     supervisor = busy = None
     if hand_off:
-        services.work_queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)
+        queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)
+        services.work_queue = queue
+        if queue is not None:
+            services.replays = queue.replay_record()
         busy = BusySignal.create()
         argv = [sys.executable, "-m", "bot.cli", "work", "--parent-pid", str(os.getpid()), "--busy-file",
                 str(busy.path)]

@@ -7,6 +7,7 @@ the machinery in bot/run/.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,6 +40,13 @@ class RequestQueue(Protocol):
 
     def dispose(self) -> None:
         """Closes the queue's connections."""
+
+
+class ReplayGuard(Protocol):
+    """Where the signed interactive requests accepted recently are recorded (bot/run/replays.py)."""
+
+    def first_delivery(self, key: str, *, expires_at: datetime) -> bool:
+        """Records `key` until `expires_at`; False when it was recorded already (the same request again)."""
 
 
 def keep(session: Session, *, event_id: str, workspace_id: str, body: dict[str, Any]) -> None:

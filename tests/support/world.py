@@ -259,8 +259,10 @@ def running_split_world(database_url: str, *, start_worker: bool = True, **overr
     populate(fake)
     settings = world_settings(fake, database_url, **overrides)
     http_services = build_services(settings, instance="flow-http", with_worker=False)
-    http_services.work_queue = WorkQueue.open(database_url, http_services.engine)
-    assert http_services.work_queue is not None, "the split needs a database two processes can share"
+    http_queue = WorkQueue.open(database_url, http_services.engine)
+    assert http_queue is not None, "the split needs a database two processes can share"
+    http_services.work_queue = http_queue
+    http_services.replays = http_queue.replay_record()  # as serve_http does
     wsgi = make_wsgi(settings, http_services, listeners=LISTENERS, worker_alive=lambda: True)
     server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
