@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.common.invisible import without_invisible
 from bot.review import audit
 from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from storage.models import Review, Workspace, utcnow
@@ -124,8 +125,13 @@ def is_owner(actor: Actor, review: Review) -> bool:
 
 
 def clean(text: str | None, limit: int) -> str:
-    """The text stripped and cut to the limit ('' for None)."""
-    return (text or "").strip()[:limit]
+    """The text stripped and cut to the limit ('' for None), without direction controls (bot/common/invisible)."""
+    return without_invisible(text or "", zero_width=False).strip()[:limit]
+
+
+def clean_name(text: str | None, limit: int) -> str:
+    """Like clean(), for a title or a name: zero-width characters go too, so it cannot pass for another."""
+    return without_invisible(text or "").strip()[:limit]
 
 
 def required(text: str | None, message_key: str, field: str) -> str:
