@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # CPython process uses about one CPU anyway, and the process answering Slack keeps a CPU and its cache),
     # "all", or a list like "1-3,6".
     secreview_worker_cpus: str = "auto"
+    # A bearer token GET /metrics then asks for (Authorization: Bearer <token>); unset, /metrics is open, as
+    # Prometheus exporters usually are.
+    secreview_metrics_token: str | None = None
 
     @field_validator("secreview_reviewers")
     @classmethod
@@ -130,6 +133,15 @@ class Settings(BaseSettings):
         if self.secreview_worker_cpus == "auto":
             return available - {min(available)} if len(available) > 1 else available
         return (parse_cpu_list(self.secreview_worker_cpus) & available) or available
+
+    @field_validator("secreview_metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(r"[\x21-\x7e]{16,512}", value):
+            raise ValueError("expected 16 to 512 printable ASCII characters without spaces")
+        return value
 
     @field_validator("secreview_timezone")
     @classmethod

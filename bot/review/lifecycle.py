@@ -31,6 +31,14 @@ KEY_PATTERN = re.compile(r"^\s*(?:SR-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
 MAX_TITLE = 200
 MAX_TEXT = 4000
 SYSTEM_USER = "secreview"
+# Review numbers and condition ids are 32-bit columns: a larger number (a forged modal's metadata, a button
+# value, 40 digits typed in a command) names nothing, and handing it to the driver raised OverflowError.
+MAX_ID = 2**31 - 1
+
+
+def is_id(number: object) -> bool:
+    """Whether `number` can be the number of a review or the id of a condition."""
+    return isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ def lock_workspace(session: Session, workspace_id: str) -> Workspace:
 def get_review(session: Session, *, workspace_id: str, key: str | int, for_update: bool = False) -> Review:
     """Finds a review of this workspace by key; NotFound names the key."""
     number = key if isinstance(key, int) else parse_key(key)
+    if not is_id(number):
+        raise NotFound("error.not_found", key=f"SR-{str(number)[:20]}")
     query = select(Review).where(Review.workspace_id == workspace_id, Review.number == number)
     if for_update:
         query = query.execution_options(populate_existing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import io
 import logging
 import os
@@ -41,6 +42,7 @@ class HttpApp:
         self.bolt_app = slack_handler.app
         self._telemetry = telemetry
         self._signing_secret = services.settings.slack_signing_secret
+        self._metrics_token = services.settings.secreview_metrics_token
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -54,6 +56,11 @@ class HttpApp:
                 return self._plain(start_response, "503 Service Unavailable", "worker process not running\n")
             return self._plain(start_response, "200 OK", "ready\n")
         if path == "/metrics" and method == "GET":
+            if not self._may_scrape(environ):
+                start_response("401 Unauthorized", [("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("WWW-Authenticate", 'Bearer realm="secreview metrics"'),
+                                                    ("Content-Length", "21")])
+                return [b"bearer token required"]
             body, content_type = self._telemetry.exposition(self._services)
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
@@ -85,6 +92,15 @@ class HttpApp:
         if path.startswith("/slack/"):
             return self._slack(environ, start_response)  # type: ignore[no-any-return]
         return self._plain(start_response, "404 Not Found", "not found\n")
+
+    def _may_scrape(self, environ: dict[str, Any]) -> bool:
+        """Open without SECREVIEW_METRICS_TOKEN; with it, only for `Authorization: Bearer <token>`."""
+        if self._metrics_token is None:
+            return True
+        given = str(environ.get("HTTP_AUTHORIZATION") or "")
+        scheme, _, token = given.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("utf-8", "replace"),
+                                                                  self._metrics_token.encode())
 
     def _signed_by_slack(self, environ: dict[str, Any], length: int) -> bool:
         """Verifies the signature before Bolt parses the body: an unverified body is answered 401 and nothing else

@@ -305,11 +305,12 @@ def get(url: str, headers: dict[str, str] | None = None) -> int:
 
 
 def test_metrics_can_require_a_bearer_token(database_url: str, tmp_path: Path) -> None:
-    with running_process_world(database_url, log_dir=tmp_path, secreview_metrics_token="scrape-me-7") as world:
+    token = "scrape-me-7-0123456789"
+    with running_process_world(database_url, log_dir=tmp_path, secreview_metrics_token=token) as world:
         url = f"{world.base_url}/metrics"
         assert get(url) == 401
         assert get(url, {"Authorization": "Bearer wrong"}) == 401
-        assert get(url, {"Authorization": "Bearer scrape-me-7"}) == 200
+        assert get(url, {"Authorization": f"Bearer {token}"}) == 200
         assert get(f"{world.base_url}/healthz") == 200
 
 
