@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,26 @@ from bot import intake
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class WorkspaceRoles:
+    """One workspace's own reviewers and admins (SECREVIEW_CONFIG, [workspaces.<team id>]); they replace the
+    global SECREVIEW_REVIEWERS and SECREVIEW_ADMINS for that workspace."""
+
+    reviewers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+
+    @property
+    def reviewer_users(self) -> frozenset[str]:
+        """Reviewers named by user ID."""
+        return frozenset(i for i in self.reviewers if USER_ID.match(i))
+
+    @property
+    def reviewer_groups(self) -> frozenset[str]:
+        """Reviewer user groups."""
+        return frozenset(i for i in self.reviewers if USERGROUP_ID.match(i))
 
 
 class SettingsError(Exception):
@@ -226,6 +247,15 @@ class Settings(BaseSettings):
             if not getattr(self, name):
                 raise SettingsError(f"{name.upper()} is not set: {_REQUIRED_HINTS.get(name, 'required here')}")
 
+    def workspace_roles(self) -> dict[str, WorkspaceRoles]:
+        """Reviewers and admins per workspace from SECREVIEW_CONFIG (empty: the global lists apply everywhere)."""
+        if self.secreview_config is None:
+            return {}
+        try:
+            return workspace_roles_from_config(_read_config(self.secreview_config))
+        except ValueError as exc:
+            raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
+
     def intake_rules(self) -> intake.IntakeRules:
         """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
         if self.secreview_config is None:
@@ -253,16 +283,51 @@ def parse_cpu_list(text: str) -> set[int]:
     return cpus
 
 
-def load_rules_file(path: Path) -> intake.IntakeRules:
-    """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
+def workspace_roles_from_config(data: dict[str, Any]) -> dict[str, WorkspaceRoles]:
+    """The [workspaces.<team id>] tables: `reviewers` (user or user-group IDs) and `admins` (user IDs)."""
+    section = data.get("workspaces", {})
+    if not isinstance(section, dict):
+        raise ValueError("workspaces: expected tables like [workspaces.T0123ABCD]")
+    roles: dict[str, WorkspaceRoles] = {}
+    for team, table in section.items():
+        if not TEAM_ID.match(team):
+            raise ValueError(f"workspaces.{team}: {team!r} is not a Slack workspace ID (T…)")
+        if not isinstance(table, dict):
+            raise ValueError(f"workspaces.{team}: expected a table with reviewers and admins")
+        unknown = sorted(set(table) - {"reviewers", "admins"})
+        if unknown:
+            raise ValueError(f"workspaces.{team}.{unknown[0]}: unknown setting; expected reviewers or admins")
+        reviewers = _id_list(table.get("reviewers", []), f"workspaces.{team}.reviewers", (USER_ID, USERGROUP_ID),
+                             "a Slack user ID (U…) or user-group ID (S…)")
+        admins = _id_list(table.get("admins", []), f"workspaces.{team}.admins", (USER_ID,), "a Slack user ID (U…)")
+        roles[team] = WorkspaceRoles(reviewers=reviewers, admins=admins)
+    return roles
+
+
+def _id_list(value: object, key: str, patterns: tuple[re.Pattern[str], ...], expected: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{key}: expected a list of IDs")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not any(p.match(item) for p in patterns):
+            raise ValueError(f"{key}[{i}]: {item!r} is not {expected}")
+    return tuple(value)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The parsed SECREVIEW_CONFIG file; a SettingsError names the file and what is wrong with it."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"SECREVIEW_CONFIG: file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: cannot read {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
+
+
+def load_rules_file(path: Path) -> intake.IntakeRules:
+    """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
+    data = _read_config(path)
     try:
         return intake.rules_from_config(data)
     except ValueError as exc:
@@ -280,4 +345,5 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{name}: {message}") from None
     if settings.secreview_config is not None:
         settings.intake_rules()  # fail at start-up, not on the first announcement
+        settings.workspace_roles()
     return settings

@@ -74,8 +74,11 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
                     replays=ReplayRecord(engine))
 
 
-def verify_token(settings: Settings, *, attempts: int = 6) -> None:
-    """Checks the bot token with auth.test, riding out a flaky Slack; a refused token is one clear line."""
+def verify_token(settings: Settings, *, attempts: int = 6) -> str:
+    """Checks the bot token with auth.test, riding out a flaky Slack; a refused token is one clear line.
+
+    Returns the token's workspace (team id): with one bot token secreview serves that workspace and no other.
+    """
     from slack_sdk.errors import SlackApiError
 
     from bot.config import SettingsError
@@ -83,8 +86,7 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> None:
     client = make_client(settings)
     for attempt in range(1, attempts + 1):
         try:
-            client.auth_test()
-            return
+            auth = client.auth_test()
         except SlackApiError as exc:
             status = exc.response.status_code
             if status != 429 and status < 500:
@@ -92,6 +94,12 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> None:
             reason = f"HTTP {status}"
         except OSError as exc:
             reason = str(exc)
+        else:
+            team = auth.get("team_id")
+            if not isinstance(team, str) or not team:
+                raise SettingsError("SLACK_BOT_TOKEN: auth.test did not say which workspace the token belongs to")
+            log.info("the bot token belongs to workspace %s (%s): serving that workspace only", team, auth.get("team"))
+            return team
         log.warning("auth.test failed (%s), attempt %s of %s", reason, attempt, attempts)
         time.sleep(min(2.0**attempt, 10.0))
     raise SettingsError(f"SLACK_API_URL: Slack did not answer auth.test at {settings.slack_api_url}")

@@ -190,14 +190,14 @@ def serve_http(settings: Settings, *, listeners: Listeners, host: str, port: int
     configure_logging(settings)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     me = instance_id()
-    if not settings.oauth_enabled:
-        verify_token(settings)
+    home_workspace = None if settings.oauth_enabled else verify_token(settings)
     hand_off = worker_process and queue_url(settings.database_url) is not None
     if worker_process and not hand_off:
         log.warning("DATABASE_URL is an in-memory database, which a worker process cannot share: "
                     "the work after each ack runs in this process")
     # Migrates SQLite before the child starts, so the two never migrate at once.
     services = build_services(settings, instance=me, with_worker=not hand_off)
+    services.home_workspace = home_workspace
     supervisor = busy = None
     if hand_off:
         queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)

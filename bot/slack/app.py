@@ -22,7 +22,13 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.client import make_client
-from bot.slack.middleware import DirectMiddleware, drop_replays, drop_seen_deliveries, inject_services
+from bot.slack.middleware import (
+    DirectMiddleware,
+    drop_replays,
+    drop_seen_deliveries,
+    inject_services,
+    refuse_other_workspaces,
+)
 from bot.slack.queueing import FAILED, REPLAY
 from bot.slack.services import Services
 from bot.slack.verification import verify_requests
@@ -69,6 +75,7 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
         raise_error_for_unhandled_request=False,
     )
     app.use(DirectMiddleware(inject_services(services)))
+    app.use(DirectMiddleware(refuse_other_workspaces))
     app.use(DirectMiddleware(drop_replays))
     app.use(DirectMiddleware(drop_seen_deliveries))
     if services.work_queue is not None:

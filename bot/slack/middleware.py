@@ -12,7 +12,7 @@ from slack_bolt.request.payload_utils import is_slash_command
 from slack_bolt.response import BoltResponse
 
 from bot.slack.services import Services
-from bot.slack.verification import WINDOW_SECONDS
+from bot.slack.verification import WINDOW_SECONDS, excerpt
 from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,24 @@ def inject_services(services: Services) -> Callable[[BoltRequest], BoltResponse 
         req.context["services"] = services
 
     return inject
+
+
+def refuse_other_workspaces(req: BoltRequest) -> BoltResponse | None:
+    """With one bot token, a request for another workspace is acked and goes no further (nothing is stored).
+
+    The token answers for its own workspace only (auth.test at start-up); a signed request naming another
+    team_id would otherwise open a second workspace whose cards the same token posts in the same channels.
+    """
+    services: Services = req.context["services"]
+    home = services.home_workspace
+    if home is None:
+        return None
+    team = req.context.team_id
+    if team == home:
+        return None
+    log.warning("refused a request for workspace %s: this installation serves only %s, the workspace of its bot "
+                "token (install secreview with OAuth to serve several)", excerpt(str(team), 40), home)
+    return BoltResponse(status=200, body="")
 
 
 # What a person does in Slack (a command, a click, a modal submitted or closed, a shortcut): the requests a replay
