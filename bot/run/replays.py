@@ -63,9 +63,11 @@ class ReplayRecord:
                 connection.close()
         insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
         with db.session_scope(self._factory, write=True, urgent=True) as session:
-            result = session.execute(insert(RequestReplay).values(key=key, expires_at=expires_at)
-                                     .on_conflict_do_nothing(index_elements=["key"]))
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            # RETURNING, not rowcount: psycopg reports -1 for an insert through the ORM session.
+            inserted = session.execute(insert(RequestReplay).values(key=key, expires_at=expires_at)
+                                       .on_conflict_do_nothing(index_elements=["key"])
+                                       .returning(RequestReplay.key)).first()
+            return inserted is not None
 
     def purge(self) -> int:
         """Deletes the rows whose window has passed; returns how many."""
