@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,26 @@ MODE_SETTINGS: dict[str, tuple[str, ...]] = {
     "socket": ("slack_bot_token", "slack_app_token"),
     "http": ("slack_bot_token", "slack_signing_secret"),
 }
+TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class WorkspaceRoles:
+    """One workspace's own reviewers and admins (SECREVIEW_CONFIG, [workspaces.<team id>]); they replace the
+    global SECREVIEW_REVIEWERS and SECREVIEW_ADMINS for that workspace."""
+
+    reviewers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+
+    @property
+    def reviewer_users(self) -> frozenset[str]:
+        """Reviewers named by user ID."""
+        return frozenset(i for i in self.reviewers if USER_ID.match(i))
+
+    @property
+    def reviewer_groups(self) -> frozenset[str]:
+        """Reviewer user groups."""
+        return frozenset(i for i in self.reviewers if USERGROUP_ID.match(i))
 
 
 class SettingsError(Exception):
@@ -106,6 +127,9 @@ class Settings(BaseSettings):
     # CPython process uses about one CPU anyway, and the process answering Slack keeps a CPU and its cache),
     # "all", or a list like "1-3,6".
     secreview_worker_cpus: str = "auto"
+    # A bearer token GET /metrics then asks for (Authorization: Bearer <token>); unset, /metrics is open, as
+    # Prometheus exporters usually are.
+    secreview_metrics_token: str | None = None
 
     @field_validator("secreview_reviewers")
     @classmethod
@@ -164,6 +188,15 @@ class Settings(BaseSettings):
         if self.secreview_worker_cpus == "auto":
             return available - {min(available)} if len(available) > 1 else available
         return (parse_cpu_list(self.secreview_worker_cpus) & available) or available
+
+    @field_validator("secreview_metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.fullmatch(r"[\x21-\x7e]{16,512}", value):
+            raise ValueError("expected 16 to 512 printable ASCII characters without spaces")
+        return value
 
     @field_validator("secreview_timezone")
     @classmethod
@@ -269,6 +302,15 @@ class Settings(BaseSettings):
         if problems := self.missing(*names):
             raise SettingsError(*problems)
 
+    def workspace_roles(self) -> dict[str, WorkspaceRoles]:
+        """Reviewers and admins per workspace from SECREVIEW_CONFIG (empty: the global lists apply everywhere)."""
+        if self.secreview_config is None:
+            return {}
+        try:
+            return workspace_roles_from_config(_read_config(self.secreview_config))
+        except ValueError as exc:
+            raise SettingsError(problem_line("secreview_config", str(exc))) from None
+
     def intake_rules(self) -> intake.IntakeRules:
         """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
         if self.secreview_config is None:
@@ -307,16 +349,51 @@ def parse_cpu_list(text: str) -> set[int]:
     return cpus
 
 
-def _read_rules(path: Path) -> intake.IntakeRules:
+def workspace_roles_from_config(data: dict[str, Any]) -> dict[str, WorkspaceRoles]:
+    """The [workspaces.<team id>] tables: `reviewers` (user or user-group IDs) and `admins` (user IDs)."""
+    section = data.get("workspaces", {})
+    if not isinstance(section, dict):
+        raise ValueError("workspaces: expected tables like [workspaces.T0123ABCD]")
+    roles: dict[str, WorkspaceRoles] = {}
+    for team, table in section.items():
+        if not TEAM_ID.match(team):
+            raise ValueError(f"workspaces.{team}: {team!r} is not a Slack workspace ID (T…)")
+        if not isinstance(table, dict):
+            raise ValueError(f"workspaces.{team}: expected a table with reviewers and admins")
+        unknown = sorted(set(table) - {"reviewers", "admins"})
+        if unknown:
+            raise ValueError(f"workspaces.{team}.{unknown[0]}: unknown setting; expected reviewers or admins")
+        reviewers = _id_list(table.get("reviewers", []), f"workspaces.{team}.reviewers", (USER_ID, USERGROUP_ID),
+                             "a Slack user ID (U…) or user-group ID (S…)")
+        admins = _id_list(table.get("admins", []), f"workspaces.{team}.admins", (USER_ID,), "a Slack user ID (U…)")
+        roles[team] = WorkspaceRoles(reviewers=reviewers, admins=admins)
+    return roles
+
+
+def _id_list(value: object, key: str, patterns: tuple[re.Pattern[str], ...], expected: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{key}: expected a list of IDs")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not any(p.match(item) for p in patterns):
+            raise ValueError(f"{key}[{i}]: {item!r} is not {expected}")
+    return tuple(value)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
     # ValueError saying what is wrong with the file (the caller names SECREVIEW_CONFIG).
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise invalid("config_missing", path=repr(str(path))) from None
     except tomllib.TOMLDecodeError as exc:
         raise invalid("config_not_toml", path=repr(str(path)), reason=exc) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise invalid("config_unreadable", path=repr(str(path)), reason=exc) from None
+
+
+def _read_rules(path: Path) -> intake.IntakeRules:
+    data = _read_config(path)
+    workspace_roles_from_config(data)  # checked with the rest: a bad [workspaces] table also stops start-up
     return intake.rules_from_config(data)
 
 

@@ -131,7 +131,7 @@ def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient,
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     value = _value(body)
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True, but int("²") raises
         raise InvalidInput("error.bad_button")
     services.write(lambda s: safeguards.complete_condition(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, condition_id=int(value)))

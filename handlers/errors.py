@@ -11,15 +11,21 @@ from slack_bolt.response import BoltResponse
 from bot.common import render
 from bot.review.errors import DomainError
 from bot.slack import queueing
+from bot.slack.verification import excerpt
 
 log = logging.getLogger(__name__)
 
 
 def _ids(body: dict[str, Any]) -> str:
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    team = (body.get("team") or {}).get("id") or body.get("team_id")
-    return (f"type={body.get('type') or 'command'} team={team} user={user} event_id={body.get('event_id')} "
-            f"trigger={body.get('trigger_id')}")
+    def inner(name: str) -> Any:
+        value = body.get(name)
+        return value.get("id") if isinstance(value, dict) else None
+
+    ids = {"type": body.get("type") or "command", "team": inner("team") or body.get("team_id"),
+           "user": inner("user") or body.get("user_id"), "event_id": body.get("event_id"),
+           "trigger": body.get("trigger_id")}
+    # Values from the body, cut and escaped: a body must not be able to write log lines of its own.
+    return " ".join(f"{name}={excerpt(str(value), 80)}" for name, value in ids.items())
 
 
 def handle_error(error: Exception, body: Any, respond: Any = None,
@@ -34,7 +40,10 @@ def handle_error(error: Exception, body: Any, respond: Any = None,
             context[queueing.FAILED] = True  # a queued event is kept for another attempt
         sentence = render.message("error.unexpected")
         log.exception("unexpected error handling a Slack request (%s)", _ids(safe_body), exc_info=error)
-    if respond is not None and (safe_body.get("response_url") or safe_body.get("command")):
+    # Only a verified request is answered: an error raised before verification (or by it) must never make
+    # secreview call a URL that an unsigned body named.
+    verified = context is not None and context.get(queueing.VERIFIED) is True
+    if verified and respond is not None and (safe_body.get("response_url") or safe_body.get("command")):
         try:
             respond(text=sentence, response_type="ephemeral", replace_original=False)
         except Exception:  # the answer is a courtesy; the error is already logged

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -109,12 +110,37 @@ def writer_queue(engine: Engine) -> WriterQueue | None:
     return _WRITER_QUEUES.get(engine)
 
 
+def _create_private(path: Path) -> None:
+    """Creates an empty database file readable by its owner only (0600) unless it exists.
+
+    It holds every review and audit row, and with OAuth the bot token of every installed workspace. SQLite
+    creates its -wal and -shm files with the main file's permissions, so they are private too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def warn_if_readable_by_others(engine: Engine) -> None:
+    """A line in the log when a SQLite database file may be read by other users of the machine."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        mode = Path(database).expanduser().stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("%s can be read by other users (mode %o): chmod 600 it; it holds reviews, the audit log and "
+                    "OAuth bot tokens", database, mode & 0o777)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Creates an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _create_private(Path(parsed.database).expanduser())
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
@@ -189,6 +215,7 @@ def current_revision(engine: Engine) -> str | None:
 def ensure_schema(engine: Engine) -> None:
     """SQLite migrates itself on start; PostgreSQL must have been upgraded before a (rolling) start."""
     if engine.dialect.name == "sqlite":
+        warn_if_readable_by_others(engine)
         upgrade(engine)
         return
     if current_revision(engine) != head_revision():

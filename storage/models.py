@@ -245,6 +245,22 @@ class QueuedRequest(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RequestReplay(Base):
+    """A signed command, click or modal submission accepted in the last few minutes, by its signature.
+
+    Slack signs the timestamp with the body and secreview refuses a timestamp more than 5 minutes away, so a
+    captured request can be sent again only within that window: while its row is here (until the timestamp plus
+    the window plus a margin for clocks), the same signed bytes are acknowledged and dropped. On PostgreSQL the
+    table is shared by the replicas; with `secreview serve` on SQLite it lives in the queue file beside the
+    database, which the acknowledgement already writes to.
+    """
+
+    __tablename__ = "request_replays"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "sig:" + the v0 signature's hex
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class InboxEvent(Base):
     """An event kept before Slack is told it arrived, so a crash before its change commits loses nothing.
 

@@ -68,6 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         template = request.getfixturevalue("_sqlite_template")
         path = tmp_path / "secreview.db"
         shutil.copyfile(template, path)
+        path.chmod(0o600)  # as secreview creates its files: a readable copy would be warned about
         yield f"sqlite:///{path}"
 
 

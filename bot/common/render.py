@@ -147,14 +147,14 @@ def message(key: str, /, **params: Any) -> str:
     return str(_compiled(key).render(**safe))
 
 
+def has_message(key: str) -> bool:
+    """Whether the catalogue has a sentence for `key`."""
+    return key in _catalog()
+
+
 def raw_message(key: str, /, **params: Any) -> str:
     """Like message(), for plain_text surfaces (modal errors, CLI output): values are not escaped."""
     return str(_compiled(key).render(**params))
-
-
-def has_message(key: str, /) -> bool:
-    """Whether the catalogue holds this key (for wording looked up by name, with a fallback)."""
-    return key in _catalog()
 
 
 def render_json(template: str, /, **context: Any) -> Any:

@@ -16,7 +16,8 @@ from bot.intake.rules import (
 )
 from bot.intake.text import _phrase_words
 
-_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
+# "workspaces" (reviewers and admins per workspace) is read by bot/config.py, not by the intake.
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "workspaces")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MAX_POINTS = 1000
 

@@ -14,7 +14,16 @@ from bot.common import render
 from bot.common.calendar import add_business_days
 from bot.config import Settings
 from bot.review import notices
-from bot.review.lifecycle import MAX_TEXT, MAX_TITLE, SYSTEM_USER, Actor, clean, lock_workspace, transition
+from bot.review.lifecycle import (
+    MAX_TEXT,
+    MAX_TITLE,
+    SYSTEM_USER,
+    Actor,
+    clean,
+    clean_name,
+    lock_workspace,
+    transition,
+)
 from bot.review.states import State
 from storage.models import Review, utcnow
 
@@ -58,7 +67,7 @@ def open_review(
     text = clean(text, MAX_TEXT)
     prefill = detector.prefill(text, today=now.astimezone(settings.timezone).date())
     workspace.last_review_number += 1
-    chosen_title = clean(title, MAX_TITLE) or prefill.title or text[:MAX_TITLE]
+    chosen_title = clean_name(clean(title, MAX_TITLE) or prefill.title or text, MAX_TITLE)
     review = Review(
         workspace_id=workspace_id,
         number=workspace.last_review_number,
@@ -111,7 +120,7 @@ def update_announcement(
     if applied:
         prefill = detector.prefill(new_text, today=now.astimezone(settings.timezone).date())
         review.announcement_text = new_text
-        review.title = prefill.title or review.title
+        review.title = clean_name(prefill.title, MAX_TITLE) or review.title
         review.go_live = prefill.go_live or review.go_live
         review.tags = list(prefill.tags)
         review.vendors = list(prefill.vendors)

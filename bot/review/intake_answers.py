@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import intake
-from bot.config import Settings
+from bot.common import render
+from bot.config import USER_ID, Settings
 from bot.review import notices
 from bot.review.decisions import fast_track_form, record_decision
 from bot.review.errors import InvalidInput
@@ -19,13 +20,14 @@ from bot.review.lifecycle import (
     SYSTEM,
     Actor,
     clean,
+    clean_name,
     is_owner,
     load_for_change,
     require,
     require_state,
     transition,
 )
-from bot.review.states import OPEN_STATES, State
+from bot.review.states import OPEN_STATES, RISK_TIERS, State
 from storage.models import Review, utcnow
 
 
@@ -58,7 +60,9 @@ def submit_intake(
     require(is_owner(actor, review) or actor.may_review, "refused.owner_or_reviewer", key=review.key,
             owner=review.owner_id)
     require_state(review, OPEN_STATES, "intake")
-    title = clean(form.title, MAX_TITLE)
+    if form.owner_id and not USER_ID.fullmatch(form.owner_id):
+        raise InvalidInput("error.bad_owner", field="owner")
+    title = clean_name(form.title, MAX_TITLE)
     if not title:
         raise InvalidInput("error.title_required", field="title")
     if form.go_live is not None and form.go_live < now.astimezone(settings.timezone).date():
@@ -68,8 +72,14 @@ def submit_intake(
     regulations = sorted(
         set(intake.derive_regulations(form.answers, text=context_text, rules=rules))
     )
+    # The automatic fast track is for a review nobody looked at yet, on its first answers: once a reviewer took
+    # it, assigned it, asked a question or decided, lowering the answers must not approve it behind their back.
+    first_untouched_intake = (review.answers is None and review.state == State.ANNOUNCED
+                              and review.assignee_id is None and review.first_response_at is None
+                              and not review.decisions)
+    # Both sets of answers stay in the history: the audit event keeps the earlier ones under "before".
     before = {"title": review.title, "owner": review.owner_id, "go_live": review.go_live,
-              "risk_tier": review.risk_tier}
+              "risk_tier": review.risk_tier, "risk_score": review.risk_score, "answers": review.answers}
     review.title = title
     review.summary = clean(form.summary, MAX_TEXT)
     review.owner_id = form.owner_id or review.owner_id
@@ -89,12 +99,47 @@ def submit_intake(
     )
     if to_state is not None:
         notices.info_answered(session, settings=settings, review=review, actor_id=actor.user_id)
-    if settings.secreview_fast_track_auto and assessment.tier == "low":
+    if review.owner_id not in (before["owner"], actor.user_id):
+        notices.owner_named(session, review=review, actor_id=actor.user_id)
+    if _lowered(before["risk_tier"], assessment.tier) and not actor.may_review:
+        notices.risk_lowered(session, settings=settings, review=review, actor_id=actor.user_id,
+                             before=str(before["risk_tier"]), changes=answer_changes(before["answers"], review.answers))
+    if settings.secreview_fast_track_auto and assessment.tier == "low" and first_untouched_intake:
         record_decision(session, settings=settings, workspace=workspace, review=review, actor=SYSTEM,
                         form=fast_track_form(review), now=now, fast_track=True)
     else:
         notices.card_changed(session, settings=settings, review=review)
     return review
+
+
+def _lowered(before: object, after: str) -> bool:
+    return before in RISK_TIERS and RISK_TIERS.index(str(before)) > RISK_TIERS.index(after)
+
+
+def answer_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """What changed between two sets of answers, in words: "Exposure: Internet-facing → Internal only; …"."""
+    before, after = before or {}, after or {}
+    changes = []
+    for field in ("data_classification", "sensitive_data", "exposure", "hosting", "third_parties", "uses_ai",
+                  "changes_auth"):
+        if before.get(field) != after.get(field):
+            changes.append(f"{render.raw_message(f'detail.answer.{field}')}: "
+                           f"{_shown(field, before.get(field))} → {_shown(field, after.get(field))}")
+    return "; ".join(changes) or render.raw_message("alert.no_changes")
+
+
+def _shown(field: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return render.raw_message(f"detail.answer.{'yes' if value else 'no'}")
+    if field == "third_parties":
+        return f"“{clean(str(value or ''), 80)}”" if value else render.raw_message("detail.answer.none")
+    values = value if isinstance(value, list) else [value] if value else []
+    labels = [render.raw_message(f"modal.option.{field}.{v}") if _has_label(field, v) else str(v) for v in values]
+    return ", ".join(labels) or render.raw_message("detail.answer.none")
+
+
+def _has_label(field: str, value: object) -> bool:
+    return render.has_message(f"modal.option.{field}.{value}")
 
 
 def _answers_dict(answers: intake.IntakeAnswers) -> dict[str, Any]:
@@ -103,7 +148,7 @@ def _answers_dict(answers: intake.IntakeAnswers) -> dict[str, Any]:
         "sensitive_data": sorted(answers.sensitive_data),
         "exposure": answers.exposure,
         "hosting": answers.hosting,
-        "third_parties": answers.third_parties,
+        "third_parties": clean_name(answers.third_parties, MAX_TEXT),  # names of vendors and partners
         "uses_ai": answers.uses_ai,
         "changes_auth": answers.changes_auth,
     }

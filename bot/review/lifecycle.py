@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.common.invisible import without_invisible
 from bot.review import audit
 from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from storage.models import Review, Workspace, utcnow
@@ -30,6 +31,14 @@ KEY_PATTERN = re.compile(r"^\s*(?:SR-?)?#?(\d{1,9})\s*$", re.IGNORECASE)
 MAX_TITLE = 200
 MAX_TEXT = 4000
 SYSTEM_USER = "secreview"
+# Review numbers and condition ids are 32-bit columns: a larger number (a forged modal's metadata, a button
+# value, 40 digits typed in a command) names nothing, and handing it to the driver raised OverflowError.
+MAX_ID = 2**31 - 1
+
+
+def is_id(number: object) -> bool:
+    """Whether `number` can be the number of a review or the id of a condition."""
+    return isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ def lock_workspace(session: Session, workspace_id: str) -> Workspace:
 def get_review(session: Session, *, workspace_id: str, key: str | int, for_update: bool = False) -> Review:
     """Finds a review of this workspace by key; NotFound names the key."""
     number = key if isinstance(key, int) else parse_key(key)
+    if not is_id(number):
+        raise NotFound("error.not_found", key=f"SR-{str(number)[:20]}")
     query = select(Review).where(Review.workspace_id == workspace_id, Review.number == number)
     if for_update:
         query = query.execution_options(populate_existing=True)
@@ -124,8 +135,13 @@ def is_owner(actor: Actor, review: Review) -> bool:
 
 
 def clean(text: str | None, limit: int) -> str:
-    """The text stripped and cut to the limit ('' for None)."""
-    return (text or "").strip()[:limit]
+    """The text stripped and cut to the limit ('' for None), without direction controls (bot/common/invisible)."""
+    return without_invisible(text or "", zero_width=False).strip()[:limit]
+
+
+def clean_name(text: str | None, limit: int) -> str:
+    """Like clean(), for a title or a name: zero-width characters go too, so it cannot pass for another."""
+    return without_invisible(text or "").strip()[:limit]
 
 
 def required(text: str | None, message_key: str, field: str) -> str:

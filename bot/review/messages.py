@@ -51,6 +51,11 @@ def decision_notice(review: Any, decision: Any, settings: Any) -> dict[str, Any]
     return render_json("decision_notice", decision=decision, **_review_context(review, settings))
 
 
+def review_alert(kind: str, **params: Any) -> dict[str, Any]:
+    """A one-sentence notice (owner_named, risk_lowered) from templates/messages_security.toml."""
+    return render_json("review_alert", text=message(f"alert.{kind}", **params))
+
+
 @lru_cache(maxsize=1)
 def standard_conditions() -> tuple[str, ...]:
     """The safeguards a fast-tracked approval carries, from templates/standard_conditions.toml."""

@@ -111,3 +111,22 @@ def reopened(session: Session, *, settings: Settings, review: Review, actor_id: 
     _to_thread(session, review, message, "thread_reopened")
     _to_user(session, review, review.owner_id, message, "dm_reopened")
     card_changed(session, settings=settings, review=review)
+
+
+def owner_named(session: Session, *, review: Review, actor_id: str) -> None:
+    """Someone named another person the owner of a review: that person hears it from secreview."""
+    message = messages.review_alert("owner_named", actor=actor_id, key=review.key, title=review.title[:300])
+    _to_user(session, review, review.owner_id, message, "dm_owner_named")
+
+
+def risk_lowered(session: Session, *, settings: Settings, review: Review, actor_id: str, before: str,
+                 changes: str) -> None:
+    """A re-submitted intake lowered the tier: the assignee (or the security channel) is told what changed."""
+    message = messages.review_alert(
+        "risk_lowered", key=review.key, title=review.title[:300], before=before, after=review.risk_tier or "",
+        actor=actor_id, by_owner=actor_id == review.owner_id, changes=changes)
+    if review.assignee_id:
+        _to_user(session, review, review.assignee_id, message, "dm_risk_lowered")
+    elif settings.secreview_security_channel:
+        _post(session, review, channel=settings.secreview_security_channel, message=message,
+              purpose="risk_lowered", ordering_key=f"alert:{review.workspace_id}:{review.id}")

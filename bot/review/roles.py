@@ -10,7 +10,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Settings
+from bot.config import Settings, WorkspaceRoles
 from bot.review.lifecycle import Actor
 
 log = logging.getLogger(__name__)
@@ -28,19 +28,28 @@ class RoleResolver:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._global = WorkspaceRoles(reviewers=tuple(settings.secreview_reviewers),
+                                      admins=tuple(settings.secreview_admins))
+        self._per_workspace = settings.workspace_roles()
+
+    def roles_of(self, workspace_id: str) -> WorkspaceRoles:
+        """The workspace's own lists when SECREVIEW_CONFIG has them, else SECREVIEW_REVIEWERS and _ADMINS."""
+        return self._per_workspace.get(workspace_id, self._global)
 
     def actor(self, user_id: str, *, workspace_id: str) -> Actor:
         """The user with their roles in this workspace."""
-        is_admin = user_id in self._settings.secreview_admins
-        is_reviewer = is_admin or user_id in self._settings.reviewer_users or any(
-            user_id in self._group_members(group, workspace_id) for group in sorted(self._settings.reviewer_groups)
+        roles = self.roles_of(workspace_id)
+        is_admin = user_id in roles.admins
+        is_reviewer = is_admin or user_id in roles.reviewer_users or any(
+            user_id in self._group_members(group, workspace_id) for group in sorted(roles.reviewer_groups)
         )
         return Actor(user_id=user_id, is_reviewer=is_reviewer, is_admin=is_admin)
 
     def reviewer_ids(self, *, workspace_id: str) -> frozenset[str]:
         """Every reviewer and admin known now (user IDs, groups expanded)."""
-        members: set[str] = set(self._settings.reviewer_users) | set(self._settings.secreview_admins)
-        for group in self._settings.reviewer_groups:
+        roles = self.roles_of(workspace_id)
+        members: set[str] = set(roles.reviewer_users) | set(roles.admins)
+        for group in roles.reviewer_groups:
             members |= self._group_members(group, workspace_id)
         return frozenset(members)
 

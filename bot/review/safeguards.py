@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.review import notices
 from bot.review.errors import InvalidTransition, NotFound
-from bot.review.lifecycle import Actor, lock_workspace, require, required, transition
+from bot.review.lifecycle import Actor, is_id, lock_workspace, require, required, transition
 from bot.review.states import ConditionState
 from storage.models import Condition, Review, Workspace, utcnow
 
@@ -41,6 +41,8 @@ def waive_condition(
 
 
 def _load_condition(session: Session, workspace_id: str, condition_id: int) -> tuple[Workspace, Review, Condition]:
+    if not is_id(condition_id):
+        raise NotFound("error.condition_not_found", id=str(condition_id)[:20])
     workspace = lock_workspace(session, workspace_id)
     condition = session.get(Condition, condition_id, populate_existing=True)
     if condition is None or condition.workspace_id != workspace_id:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.run.claims import instance_id
 from bot.run.delivery import OutboxWorker
+from bot.run.replays import ReplayRecord
 from bot.slack.adapters import oauth
 from bot.slack.client import make_client
 from bot.slack.services import Services
@@ -69,11 +70,15 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
         worker = OutboxWorker(session_factory=factory, client_for=delivery_for, instance_id=instance or instance_id(),
                               security_channel=settings.secreview_security_channel)
     return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
-                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings)
+                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings,
+                    replays=ReplayRecord(engine))
 
 
-def verify_token(settings: Settings, *, attempts: int = 6) -> None:
-    """Checks the bot token with auth.test, riding out a flaky Slack; a refused token is one clear line."""
+def verify_token(settings: Settings, *, attempts: int = 6) -> str:
+    """Checks the bot token with auth.test, riding out a flaky Slack; a refused token is one clear line.
+
+    Returns the token's workspace (team id): with one bot token secreview serves that workspace and no other.
+    """
     from slack_sdk.errors import SlackApiError
 
     from bot.config import SettingsError
@@ -81,8 +86,7 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> None:
     client = make_client(settings)
     for attempt in range(1, attempts + 1):
         try:
-            client.auth_test()
-            return
+            auth = client.auth_test()
         except SlackApiError as exc:
             status = exc.response.status_code
             if status != 429 and status < 500:
@@ -90,6 +94,12 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> None:
             reason = f"HTTP {status}"
         except OSError as exc:
             reason = str(exc)
+        else:
+            team = auth.get("team_id")
+            if not isinstance(team, str) or not team:
+                raise SettingsError("SLACK_BOT_TOKEN: auth.test did not say which workspace the token belongs to")
+            log.info("the bot token belongs to workspace %s (%s): serving that workspace only", team, auth.get("team"))
+            return team
         log.warning("auth.test failed (%s), attempt %s of %s", reason, attempt, attempts)
         time.sleep(min(2.0**attempt, 10.0))
     raise SettingsError(f"SLACK_API_URL: Slack did not answer auth.test at {settings.slack_api_url}")

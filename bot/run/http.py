@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import io
 import logging
 import os
 import signal
@@ -19,6 +21,7 @@ from bot.run.claims import instance_id
 from bot.slack.adapters import wsgi_handler
 from bot.slack.app import Listeners, build_app, replay_into
 from bot.slack.services import Services
+from bot.slack.verification import log_unverified, signature_problem
 from storage import db
 from storage.models import OutboxMessage, Review
 
@@ -38,6 +41,8 @@ class HttpApp:
         self._slack = slack_handler
         self.bolt_app = slack_handler.app
         self._telemetry = telemetry
+        self._signing_secret = services.settings.slack_signing_secret
+        self._metrics_token = services.settings.secreview_metrics_token
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -51,6 +56,11 @@ class HttpApp:
                 return self._plain(start_response, "503 Service Unavailable", "worker process not running\n")
             return self._plain(start_response, "200 OK", "ready\n")
         if path == "/metrics" and method == "GET":
+            if not self._may_scrape(environ):
+                start_response("401 Unauthorized", [("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("WWW-Authenticate", 'Bearer realm="secreview metrics"'),
+                                                    ("Content-Length", "21")])
+                return [b"bearer token required"]
             body, content_type = self._telemetry.exposition(self._services)
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
@@ -62,6 +72,8 @@ class HttpApp:
             if length < 0 or length > MAX_REQUEST_BYTES:
                 return self._plain(start_response, "413 Payload Too Large", "request too large\n")
             started = time.perf_counter()
+            if not self._signed_by_slack(environ, length):
+                return self._plain(start_response, "401 Unauthorized", "invalid request\n")
             if self._busy is not None:
                 self._busy.enter()
             try:
@@ -80,6 +92,28 @@ class HttpApp:
         if path.startswith("/slack/"):
             return self._slack(environ, start_response)  # type: ignore[no-any-return]
         return self._plain(start_response, "404 Not Found", "not found\n")
+
+    def _may_scrape(self, environ: dict[str, Any]) -> bool:
+        """Open without SECREVIEW_METRICS_TOKEN; with it, only for `Authorization: Bearer <token>`."""
+        if self._metrics_token is None:
+            return True
+        given = str(environ.get("HTTP_AUTHORIZATION") or "")
+        scheme, _, token = given.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("utf-8", "replace"),
+                                                                  self._metrics_token.encode())
+
+    def _signed_by_slack(self, environ: dict[str, Any], length: int) -> bool:
+        """Verifies the signature before Bolt parses the body: an unverified body is answered 401 and nothing else
+        (no parsing, no listener, no error handler, no outgoing call). The body is handed on to Bolt re-readable."""
+        raw = environ["wsgi.input"].read(length) if length and "wsgi.input" in environ else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        problem = signature_problem(signing_secret=self._signing_secret, body=raw,
+                                    timestamp=environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                                    signature=environ.get("HTTP_X_SLACK_SIGNATURE"))
+        if problem is None:
+            return True
+        log_unverified(problem, raw)
+        return False
 
     @staticmethod
     def _plain(start_response: Callable[..., Any], status: str, text: str) -> list[bytes]:
@@ -156,17 +190,20 @@ def serve_http(settings: Settings, *, listeners: Listeners, host: str, port: int
     configure_logging(settings)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     me = instance_id()
-    if not settings.oauth_enabled:
-        verify_token(settings)
+    home_workspace = None if settings.oauth_enabled else verify_token(settings)
     hand_off = worker_process and queue_url(settings.database_url) is not None
     if worker_process and not hand_off:
         log.warning("DATABASE_URL is an in-memory database, which a worker process cannot share: "
                     "the work after each ack runs in this process")
     # Migrates SQLite before the child starts, so the two never migrate at once.
     services = build_services(settings, instance=me, with_worker=not hand_off)
+    services.home_workspace = home_workspace
     supervisor = busy = None
     if hand_off:
-        services.work_queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)
+        queue = WorkQueue.open(settings.database_url, services.engine, threads=threads)
+        services.work_queue = queue
+        if queue is not None:
+            services.replays = queue.replay_record()
         busy = BusySignal.create()
         argv = [sys.executable, "-m", "bot.cli", "work", "--parent-pid", str(os.getpid()), "--busy-file",
                 str(busy.path)]

@@ -21,8 +21,9 @@ def run_socket_mode(settings: Settings, *, listeners: Listeners, scheduler: bool
     configure_logging(settings)
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     me = instance_id()
-    verify_token(settings)
+    home_workspace = verify_token(settings)
     services = build_services(settings, instance=me)
+    services.home_workspace = home_workspace
     app = build_app(settings, services, listeners=listeners, token_verification=False)
     stop_background = start_background(services, scheduler=scheduler, instance=me, replay=replay_into(app))
     handler = socket_mode_handler(app, settings)

@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.run.background import BackgroundLoop
 from bot.run.claims import holder_is_gone
+from bot.run.replays import ReplayRecord
 from bot.slack.queueing import EVENT, PERSON_WAITING
 from storage import db
-from storage.models import QueuedRequest, utcnow
+from storage.models import QueuedRequest, RequestReplay, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +125,17 @@ class WorkQueue:
         for attempt in range(1, 6):
             try:
                 QueuedRequest.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+                RequestReplay.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
                 break
             except OperationalError:
                 if attempt == 5:
                     raise
                 time.sleep(0.2 * attempt)
         return cls(engine, own_engine=True)
+
+    def replay_record(self) -> ReplayRecord:
+        """The record of accepted requests beside this queue: the acknowledgement writes here already."""
+        return ReplayRecord(self.engine, own_connection=self._own_engine)
 
     def checkpoint(self) -> None:
         """Copies the SQLite queue file's log into the file without blocking its writers (the worker calls it)."""

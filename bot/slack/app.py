@@ -23,9 +23,16 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.client import make_client
-from bot.slack.middleware import DirectMiddleware, drop_seen_deliveries, inject_services
+from bot.slack.middleware import (
+    DirectMiddleware,
+    drop_replays,
+    drop_seen_deliveries,
+    inject_services,
+    refuse_other_workspaces,
+)
 from bot.slack.queueing import FAILED, REPLAY
 from bot.slack.services import Services
+from bot.slack.verification import verify_requests
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,11 +83,17 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
         **credentials,
         process_before_response=run_queued,
         listener_executor=executor,
-        request_verification_enabled=bool(settings.slack_signing_secret) and not run_queued,
+        # Bolt's own check raises on a malformed timestamp and its error handler may then answer an unverified
+        # request; ours refuses instead, and runs before authorization (the first middleware that could call
+        # out: auth.test, the installation store).
+        request_verification_enabled=False,
+        before_authorize=DirectMiddleware(verify_requests(settings.slack_signing_secret, settings.slack_api_url)),
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,
     )
     app.use(DirectMiddleware(inject_services(services)))
+    app.use(DirectMiddleware(refuse_other_workspaces))
+    app.use(DirectMiddleware(drop_replays))
     app.use(DirectMiddleware(drop_seen_deliveries))
     if services.work_queue is not None:
         listeners.register_handoff(app)

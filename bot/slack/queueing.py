@@ -7,6 +7,7 @@ the machinery in bot/run/.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +24,9 @@ REPLAY = "secreview_replay"
 # Context key the error boundary sets when a listener failed for a reason other than a refusal (the database
 # away, a bug): the worker then keeps an event for another attempt instead of deleting it.
 FAILED = "secreview_listener_failed"
+# Context key set once a request passed bot/slack/verification.py (Slack's signature, or a Socket Mode delivery)
+# and its response_url is Slack's: only then may the error boundary answer it.
+VERIFIED = "secreview_verified"
 
 
 class RequestQueue(Protocol):
@@ -36,6 +40,13 @@ class RequestQueue(Protocol):
 
     def dispose(self) -> None:
         """Closes the queue's connections."""
+
+
+class ReplayGuard(Protocol):
+    """Where the signed interactive requests accepted recently are recorded (bot/run/replays.py)."""
+
+    def first_delivery(self, key: str, *, expires_at: datetime) -> bool:
+        """Records `key` until `expires_at`; False when it was recorded already (the same request again)."""
 
 
 def keep(session: Session, *, event_id: str, workspace_id: str, body: dict[str, Any]) -> None:

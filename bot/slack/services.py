@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import intake
 from bot.config import Settings
 from bot.review.roles import RoleResolver
-from bot.slack.queueing import RequestQueue
+from bot.slack.queueing import ReplayGuard, RequestQueue
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ class Services:
     oauth_settings: Any = None
     # `secreview serve`'s HTTP process: where it stores what its worker process does after the ack.
     work_queue: RequestQueue | None = None
+    # The signed commands, clicks and submissions accepted in the last minutes: the same bytes again run never.
+    replays: ReplayGuard | None = None
+    # Single-token mode: the workspace the bot token belongs to (auth.test at start-up), the only one served.
+    home_workspace: str | None = None
 
     def __post_init__(self) -> None:
         if self.detector is None:

@@ -63,7 +63,8 @@ def test_serve_operations(database_url: str, tmp_path: Path) -> None:
             assert sender.send_raw(b"{}", "application/json", timestamp=1).status == 401
             assert sender.send_raw(b"payload=%7Bnot-json", "application/x-www-form-urlencoded").status < 500
             assert sender.send_raw(b"\xff\xfe garbage", "application/json").status < 500
-            unknown = payloads.block_actions(fake.team_id, OWNER, "no-such-action", "x", channel=ANNOUNCE)
+            unknown = payloads.block_actions(fake.team_id, OWNER, "no-such-action", "x", channel=ANNOUNCE,
+                                             response_url=fake.response_url(ANNOUNCE, OWNER, kind="actions"))
             assert sender.send_interaction(unknown).status == 200
             assert announced_size_status(url, 2_000_000) == 413  # refused before a byte of it is read
             assert get(f"{url}/healthz")[0] == 200  # still healthy

@@ -43,7 +43,9 @@ def two_workspaces(world: World) -> None:
     world.settle()
 
 
-def test_a_user_of_one_workspace_never_sees_or_changes_the_others(world: World) -> None:
+def test_a_user_of_one_workspace_never_sees_or_changes_the_others(oauth_world: World) -> None:
+    # Several workspaces are served through OAuth installations only: one bot token serves its own (test_attacks).
+    world = oauth_world
     two_workspaces(world)
     keys = sorted((r.workspace_id, r.key) for r in world.reviews())
     assert keys == [(TEAM_A, "SR-1"), (TEAM_B, "SR-1")]  # keys are per workspace

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from waitress.server import create_server
 
 from bot.config import Settings
-from bot.run.assemble import build_services
+from bot.run.assemble import build_services, verify_token
 from bot.run.http import make_wsgi
 from bot.slack.services import Services
 from handlers import LISTENERS
@@ -193,6 +193,11 @@ def world_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Sett
     return Settings(_env_file=None, **values)
 
 
+def home_workspace(settings: Settings) -> str | None:
+    """As `secreview serve` finds it: one bot token serves the workspace auth.test names; OAuth serves many."""
+    return None if settings.oauth_enabled else verify_token(settings)
+
+
 def _serve_until_closed(server: Any) -> None:
     # waitress's loop raises EBADF when close() pulls the socket from under it: that is the normal stop.
     with suppress(OSError):
@@ -206,6 +211,7 @@ def running_world(database_url: str, **overrides: Any) -> Iterator[World]:
     populate(fake)
     settings = world_settings(fake, database_url, **overrides)
     services = build_services(settings, instance="flow-test")
+    services.home_workspace = home_workspace(settings)
     wsgi = make_wsgi(settings, services, listeners=LISTENERS)
     server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)
@@ -259,8 +265,11 @@ def running_split_world(database_url: str, *, start_worker: bool = True, **overr
     populate(fake)
     settings = world_settings(fake, database_url, **overrides)
     http_services = build_services(settings, instance="flow-http", with_worker=False)
-    http_services.work_queue = WorkQueue.open(database_url, http_services.engine)
-    assert http_services.work_queue is not None, "the split needs a database two processes can share"
+    http_services.home_workspace = home_workspace(settings)
+    http_queue = WorkQueue.open(database_url, http_services.engine)
+    assert http_queue is not None, "the split needs a database two processes can share"
+    http_services.work_queue = http_queue
+    http_services.replays = http_queue.replay_record()  # as serve_http does
     wsgi = make_wsgi(settings, http_services, listeners=LISTENERS, worker_alive=lambda: True)
     server = create_server(wsgi, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve_until_closed, args=(server,), daemon=True)

@@ -93,6 +93,9 @@ def all_messages(review: Review) -> list[dict[str, Any]]:
                 messages.decision_notice(review, decision, SETTINGS)]
     for kind in ("assigned", "info_requested", "info_answered", "withdrawn", "not_applicable", "reopened"):
         rendered.append(messages.notice(kind, review=review, actor="U0REV", question=review.title, reason=review.title))
+    rendered.append(messages.review_alert("owner_named", actor="U0REV", key=review.key, title=review.title[:300]))
+    rendered.append(messages.review_alert("risk_lowered", key=review.key, title=review.title[:300], before="high",
+                                          after="low", actor="U0REV", by_owner=True, changes=review.title))
     return rendered
 
 
