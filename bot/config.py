@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import intake
+from bot.common.calendar import WorkCalendar, closing_days_from_config, parse_holidays_code
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -54,6 +57,8 @@ class Settings(BaseSettings):
     secreview_digest_schedule: str = "0 9 * * mon"
     secreview_reminder_schedule: str = "0 9 * * mon-fri"
     secreview_timezone: str = "UTC"
+    # Public holidays left out of business days: a country code of the `holidays` package, or country-subdivision.
+    secreview_holidays: str | None = None
     secreview_sla_days: int = Field(default=5, ge=1, le=60)
     secreview_trigger_emoji: str = "lock"
     secreview_currency: str = "EUR"
@@ -140,6 +145,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone like 'Europe/Paris'") from None
         return value
 
+    @field_validator("secreview_holidays")
+    @classmethod
+    def _holidays(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        country, subdiv = parse_holidays_code(value)
+        return f"{country}-{subdiv}" if subdiv else country
+
     @field_validator("secreview_currency")
     @classmethod
     def _currency(cls, value: str) -> str:
@@ -187,6 +200,12 @@ class Settings(BaseSettings):
     def timezone(self) -> ZoneInfo:
         """The configured time zone as a tzinfo."""
         return ZoneInfo(self.secreview_timezone)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The working days every business-day count uses (time zone, public holidays, closing days)."""
+        closing = load_closing_days(self.secreview_config) if self.secreview_config is not None else ()
+        return WorkCalendar(self.timezone, holidays=self.secreview_holidays, closing_days=closing)
 
     @property
     def reviewer_users(self) -> frozenset[str]:
@@ -241,18 +260,34 @@ def parse_cpu_list(text: str) -> set[int]:
     return cpus
 
 
-def load_rules_file(path: Path) -> intake.IntakeRules:
-    """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
+def _read_config_file(path: Path) -> dict[str, Any]:
+    """The parsed TOML of SECREVIEW_CONFIG; a SettingsError says why it cannot be read."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"SECREVIEW_CONFIG: file {str(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: cannot read {str(path)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
+
+
+def load_rules_file(path: Path) -> intake.IntakeRules:
+    """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
+    data = _read_config_file(path)
     try:
         return intake.rules_from_config(data)
+    except ValueError as exc:
+        raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
+
+
+def load_closing_days(path: Path) -> tuple[date, ...]:
+    """The company's closing days from the file's `[calendar]` table (none without one)."""
+    data = _read_config_file(path)
+    if "calendar" not in data:
+        return ()
+    try:
+        return closing_days_from_config(data["calendar"])
     except ValueError as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
 
@@ -268,4 +303,5 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{name}: {message}") from None
     if settings.secreview_config is not None:
         settings.intake_rules()  # fail at start-up, not on the first announcement
+    _ = settings.calendar  # built once, and a bad [calendar] table fails here too
     return settings

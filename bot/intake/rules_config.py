@@ -16,7 +16,8 @@ from bot.intake.rules import (
 )
 from bot.intake.text import _phrase_words
 
-_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations")
+# "calendar" (the company's closing days) is read by bot/config.py; the intake only has to know it is allowed.
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "calendar")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MAX_POINTS = 1000
 
