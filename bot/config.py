@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     secreview_timezone: str = "UTC"
     # Public holidays left out of business days: a country code of the `holidays` package, or country-subdivision.
     secreview_holidays: str | None = None
+    # The languages announcements are written in: their announcement phrases are the defaults, their dates are read.
+    secreview_languages: IdList = Field(default_factory=lambda: ["en"])
     secreview_sla_days: int = Field(default=5, ge=1, le=60)
     secreview_trigger_emoji: str = "lock"
     secreview_currency: str = "EUR"
@@ -153,6 +155,11 @@ class Settings(BaseSettings):
         country, subdiv = parse_holidays_code(value)
         return f"{country}-{subdiv}" if subdiv else country
 
+    @field_validator("secreview_languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        return list(intake.check_languages(tuple(code.lower() for code in value)))
+
     @field_validator("secreview_currency")
     @classmethod
     def _currency(cls, value: str) -> str:
@@ -233,11 +240,17 @@ class Settings(BaseSettings):
             if not getattr(self, name):
                 raise SettingsError(f"{name.upper()} is not set: {_REQUIRED_HINTS.get(name, 'required here')}")
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The configured languages (SECREVIEW_LANGUAGES), in order."""
+        return tuple(self.secreview_languages)
+
     def intake_rules(self) -> intake.IntakeRules:
-        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
+        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or the defaults of
+        the configured languages."""
         if self.secreview_config is None:
-            return intake.DEFAULT_RULES
-        return load_rules_file(self.secreview_config)
+            return intake.rules_for_languages(self.languages)
+        return load_rules_file(self.secreview_config, languages=self.languages)
 
 
 _REQUIRED_HINTS = {
@@ -272,11 +285,11 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"SECREVIEW_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
 
 
-def load_rules_file(path: Path) -> intake.IntakeRules:
+def load_rules_file(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:
     """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
     data = _read_config_file(path)
     try:
-        return intake.rules_from_config(data)
+        return intake.rules_from_config(data, languages=languages)
     except ValueError as exc:
         raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
 

@@ -7,12 +7,12 @@ from itertools import pairwise
 from bot.intake.answers import _show
 from bot.intake.rules import (
     ANSWER_FLAGS,
-    DEFAULT_RULES,
     REASON_CODES,
     SENSITIVE_KINDS,
     TIERS,
     IntakeRules,
     RegulationRule,
+    rules_for_languages,
 )
 from bot.intake.text import _phrase_words
 
@@ -78,9 +78,10 @@ def _regulation_rule(value: object, key: str) -> RegulationRule:
     )
 
 
-def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
-    """Builds rules from the parsed TOML; missing keys keep the defaults; a ValueError names the key."""
-    base = DEFAULT_RULES
+def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] = ("en",)) -> IntakeRules:
+    """Builds rules from the parsed TOML; missing keys keep the defaults (those of the languages, for phrases);
+    a ValueError names the key."""
+    base = rules_for_languages(languages)
     if not isinstance(data, Mapping):
         raise ValueError(f"config: expected a table, got {_show(data)}")
     for k in data:
@@ -155,4 +156,5 @@ def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
         tier_thresholds=tiers,
         regulation_rules=tuple(rules_by_name.values()),
         vendor_aliases=aliases,
+        languages=base.languages,
     )
