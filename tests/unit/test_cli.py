@@ -60,6 +60,7 @@ def test_help_everywhere(env: dict[str, str]) -> None:
         ("SECREVIEW_HOLIDAYS", "XX", "SECREVIEW_HOLIDAYS: 'XX' is not a country the holidays package knows"),
         ("SECREVIEW_HOLIDAYS", "US-ZZ", "SECREVIEW_HOLIDAYS: 'ZZ' is not a subdivision of US (known: AK"),
         ("SECREVIEW_HOLIDAYS", "France", "SECREVIEW_HOLIDAYS: 'France' is not a country code like 'FR'"),
+        ("SECREVIEW_LANGUAGES", "en,klingon", "SECREVIEW_LANGUAGES: 'klingon' is not a language secreview reads"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
