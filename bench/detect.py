@@ -102,6 +102,7 @@ def messages(count: int, *, seed: int = 11, languages: Sequence[str] = ("en",)) 
     rng = random.Random(seed)
     chatter = CHATTER + tuple(t for lang in languages for t in FOREIGN_CHATTER.get(lang, ()))
     announcements = ANNOUNCEMENTS + tuple(t for lang in languages for t in FOREIGN_ANNOUNCEMENTS.get(lang, ()))
+    foreign = any(lang != "en" for lang in languages)
     out = []
     for _ in range(count):
         fields: dict[str, Any] = {
@@ -109,8 +110,10 @@ def messages(count: int, *, seed: int = 11, languages: Sequence[str] = ("en",)) 
             "month": rng.choice(MONTHS), "weekday": rng.choice(WEEKDAYS), "year": rng.choice((2026, 2027)),
             "mon": rng.randint(1, 12), "q": rng.randint(1, 4), "weeks": rng.randint(2, 12),
             "n": rng.randint(1, 999_999), "word": rng.choice(WORDS),
-            "time": f"{rng.randint(8, 18)}:{rng.choice('03')}0", "month_fr": rng.choice(MONTHS_FR),
+            "time": f"{rng.randint(8, 18)}:{rng.choice('03')}0",
         }
+        if foreign:  # drawn only then, so that the English messages stay those of earlier runs
+            fields["month_fr"] = rng.choice(MONTHS_FR)
         template = rng.choice(announcements if rng.random() < ANNOUNCEMENT_SHARE else chatter)
         text = template.format(**fields)
         # Some messages are long: a pasted paragraph or log after the first line.
