@@ -7,7 +7,10 @@ today=…)` (title, go-live date, tags, vendors, regulation hints). The floor is
 phrases, searched once per message: the least any detector could do. The two alternate over several rounds and
 the best round of each is reported (the machine is shared; the best round is the least disturbed).
 
-    python bench/detect.py [--quick] [--messages 100000] [--rounds 5]
+    python bench/detect.py [--quick] [--messages 100000] [--rounds 5] [--languages en,fr,de,es,nl]
+
+With --languages, the detector reads those languages (their phrases and dates, as SECREVIEW_LANGUAGES does) and
+the messages include chatter and announcements in them.
 
 Prints the table, then one JSON line: messages_per_s, floor_messages_per_s, ratio_to_floor, and the split figures.
 """
@@ -64,6 +67,29 @@ ANNOUNCEMENTS = (
     "We are launching a data lake on Snowflake next month, GDPR and SOX reporting, <!here> please review",
     "Rolling out {vendor} to every office from {day} {month}; IoT sensors and a new API gateway",
 )
+# Used when their language is configured (--languages): the same mix, in that language.
+FOREIGN_CHATTER = {
+    "fr": ("Quelqu'un a vu le build casser sur main ? Test instable dans {word}",
+           "Le point d'équipe est décalé à {time}, merci <@U0{n:06d}>"),
+    "de": ("Hat jemand gesehen, dass der Build auf main fehlschlägt? Flaky Test in {word}",
+           "Standup heute erst um {time}, Danke <@U0{n:06d}>"),
+    "es": ("¿Alguien ha visto que falla el build en main? Test inestable en {word}",
+           "La reunión diaria se mueve a las {time}, gracias <@U0{n:06d}>"),
+    "nl": ("Heeft iemand gezien dat de build op main faalt? Flaky test in {word}",
+           "De standup is verplaatst naar {time}, dank <@U0{n:06d}>"),
+}
+FOREIGN_ANNOUNCEMENTS = {
+    "fr": ("Nouveau projet : portail client sur {vendor}, mise en production le {dom} mars, données personnelles.",
+           "Lancement du pilote {vendor} la semaine prochaine, mise en prod fin {month_fr}."),
+    "de": ("Neues Projekt: Kundenportal auf {vendor}, Go-Live am {dom}. April, personenbezogene Daten.",
+           "Rollout von {vendor} ab nächster Woche, Livegang Ende Juni."),
+    "es": ("Nuevo proyecto: portal de clientes en {vendor}, lanzamiento el {dom} de mayo, datos personales.",
+           "Puesta en producción de {vendor} en {weeks} semanas, con pagos con tarjeta."),
+    "nl": ("Nieuw project: klantportaal op {vendor}, livegang op {dom} maart, persoonsgegevens.",
+           "Lancering van {vendor} volgende maand, uitrol in Q{q}."),
+}
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
 VENDORS = ("Salesforce", "Workday", "Snowflake", "Okta", "Stripe", "OpenAI", "Zendesk", "ServiceNow", "AWS", "Azure",
            "Datadog", "HubSpot")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -71,9 +97,12 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
 
-def messages(count: int, *, seed: int = 11) -> list[str]:
-    """count messages: chatter of every length, and about one in five an announcement."""
+def messages(count: int, *, seed: int = 11, languages: Sequence[str] = ("en",)) -> list[str]:
+    """count messages: chatter of every length, and about one in five an announcement (in the languages)."""
     rng = random.Random(seed)
+    chatter = CHATTER + tuple(t for lang in languages for t in FOREIGN_CHATTER.get(lang, ()))
+    announcements = ANNOUNCEMENTS + tuple(t for lang in languages for t in FOREIGN_ANNOUNCEMENTS.get(lang, ()))
+    foreign = any(lang != "en" for lang in languages)
     out = []
     for _ in range(count):
         fields: dict[str, Any] = {
@@ -83,7 +112,9 @@ def messages(count: int, *, seed: int = 11) -> list[str]:
             "n": rng.randint(1, 999_999), "word": rng.choice(WORDS),
             "time": f"{rng.randint(8, 18)}:{rng.choice('03')}0",
         }
-        template = rng.choice(ANNOUNCEMENTS if rng.random() < ANNOUNCEMENT_SHARE else CHATTER)
+        if foreign:  # drawn only then, so that the English messages stay those of earlier runs
+            fields["month_fr"] = rng.choice(MONTHS_FR)
+        template = rng.choice(announcements if rng.random() < ANNOUNCEMENT_SHARE else chatter)
         text = template.format(**fields)
         # Some messages are long: a pasted paragraph or log after the first line.
         if rng.random() < 0.15:
@@ -126,10 +157,11 @@ def best_rate(run: Callable[[], int], count: int) -> tuple[float, int]:
     return count / (time.perf_counter() - started), found
 
 
-def measure(texts: Sequence[str], *, rounds: int = 5) -> dict[str, Any]:
+def measure(texts: Sequence[str], *, rounds: int = 5, languages: Sequence[str] = ("en",)) -> dict[str, Any]:
     """Alternates floor, detection and detection+extraction for `rounds` rounds; keeps each one's best round."""
-    detector = intake.Detector(intake.DEFAULT_RULES)
-    pattern = floor_pattern()
+    rules = intake.rules_for_languages(tuple(languages))
+    detector = intake.Detector(rules)
+    pattern = floor_pattern(rules)
     announcements = [t for t in texts if detector.is_announcement(t)]
     runs: dict[str, Callable[[], int]] = {
         "floor": lambda: run_floor(texts, pattern),
@@ -162,13 +194,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--quick", action="store_true", help="20k messages, 3 rounds")
     parser.add_argument("--messages", type=int, default=None, help="how many messages (default 100k)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (best one reported)")
+    parser.add_argument("--languages", default="en", help="languages read, as SECREVIEW_LANGUAGES (default en)")
     args = parser.parse_args(argv)
     count = args.messages or (20_000 if args.quick else 100_000)
     rounds = args.rounds or (3 if args.quick else 5)
-    texts = messages(count)
-    result = measure(texts, rounds=rounds)
+    try:
+        languages = intake.check_languages(tuple(c for c in re.split(r"[\s,;]+", args.languages.lower()) if c))
+    except ValueError as exc:
+        parser.error(f"--languages: {exc}")
+    texts = messages(count, languages=languages)
+    result = measure(texts, rounds=rounds, languages=languages)
+    result["languages"] = list(languages)
     print(f"# {count:,} messages ({result['announcements']:,} detected as announcements, "
-          f"{result['floor_matches']:,} matched by the floor regex); best of {rounds} alternating rounds")
+          f"{result['floor_matches']:,} matched by the floor regex); best of {rounds} alternating rounds; "
+          f"languages {', '.join(languages)}")
     print(common.table(["what", "messages/s", "vs floor"], [
         ["floor: one precompiled regex search", result["floor_messages_per_s"], 1.0],
         ["is_announcement only", result["detect_only_per_s"],

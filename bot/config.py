@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import intake
+from bot.common.calendar import WorkCalendar, closing_days_from_config, parse_holidays_code
 from bot.common.render import has_message, raw_message
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -109,6 +112,10 @@ class Settings(BaseSettings):
     secreview_digest_schedule: str = "0 9 * * mon"
     secreview_reminder_schedule: str = "0 9 * * mon-fri"
     secreview_timezone: str = "UTC"
+    # Public holidays left out of business days: a country code of the `holidays` package, or country-subdivision.
+    secreview_holidays: str | None = None
+    # The languages announcements are written in: their announcement phrases are the defaults, their dates are read.
+    secreview_languages: IdList = Field(default_factory=lambda: ["en"])
     secreview_sla_days: int = Field(default=5, ge=1, le=60)
     secreview_trigger_emoji: str = "lock"
     secreview_currency: str = "EUR"
@@ -207,6 +214,19 @@ class Settings(BaseSettings):
             raise invalid("timezone", value=value) from None
         return value
 
+    @field_validator("secreview_holidays")
+    @classmethod
+    def _holidays(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        country, subdiv = parse_holidays_code(value)
+        return f"{country}-{subdiv}" if subdiv else country
+
+    @field_validator("secreview_languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        return list(intake.check_languages(tuple(code.lower() for code in value)))
+
     @field_validator("secreview_currency")
     @classmethod
     def _currency(cls, value: str) -> str:
@@ -273,6 +293,12 @@ class Settings(BaseSettings):
         """The configured time zone as a tzinfo."""
         return ZoneInfo(self.secreview_timezone)
 
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """The working days every business-day count uses (time zone, public holidays, closing days)."""
+        closing = load_closing_days(self.secreview_config) if self.secreview_config is not None else ()
+        return WorkCalendar(self.timezone, holidays=self.secreview_holidays, closing_days=closing)
+
     @property
     def reviewer_users(self) -> frozenset[str]:
         """Reviewers named directly by user ID."""
@@ -311,11 +337,17 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise SettingsError(problem_line("secreview_config", str(exc))) from None
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The configured languages (SECREVIEW_LANGUAGES), in order."""
+        return tuple(self.secreview_languages)
+
     def intake_rules(self) -> intake.IntakeRules:
-        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
+        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or the defaults of
+        the configured languages."""
         if self.secreview_config is None:
-            return intake.DEFAULT_RULES
-        return load_rules_file(self.secreview_config)
+            return intake.rules_for_languages(self.languages)
+        return load_rules_file(self.secreview_config, languages=self.languages)
 
 
 def setting_hint(name: str) -> str:
@@ -391,16 +423,28 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise invalid("config_unreadable", path=repr(str(path)), reason=exc) from None
 
 
-def _read_rules(path: Path) -> intake.IntakeRules:
+def _read_rules(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:
     data = _read_config(path)
-    workspace_roles_from_config(data)  # checked with the rest: a bad [workspaces] table also stops start-up
-    return intake.rules_from_config(data)
+    # Checked with the rest, so a bad [workspaces] or [calendar] table also stops start-up.
+    workspace_roles_from_config(data)
+    if "calendar" in data:
+        closing_days_from_config(data["calendar"])
+    return intake.rules_from_config(data, languages=languages)
 
 
-def load_rules_file(path: Path) -> intake.IntakeRules:
+def load_rules_file(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:
     """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
     try:
-        return _read_rules(path)
+        return _read_rules(path, languages=languages)
+    except ValueError as exc:
+        raise SettingsError(problem_line("secreview_config", str(exc))) from None
+
+
+def load_closing_days(path: Path) -> tuple[date, ...]:
+    """The company's closing days from the file's `[calendar]` table (none without one)."""
+    try:
+        data = _read_config(path)
+        return closing_days_from_config(data["calendar"]) if "calendar" in data else ()
     except ValueError as exc:
         raise SettingsError(problem_line("secreview_config", str(exc))) from None
 

@@ -56,7 +56,7 @@ def generate(
     catalog = _catalog()
     projects, words = catalog["project"], catalog["rationale"][0]
     rules = settings.intake_rules()
-    detector = intake.Detector(rules)
+    detector = intake.Detector(rules, calendar=settings.calendar)
     start = now - timedelta(weeks=13)
     moments = sorted(start + timedelta(seconds=rng.uniform(0, (now - start).total_seconds() - 3600))
                      for _ in range(count))

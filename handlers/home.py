@@ -44,7 +44,7 @@ def home_view(*, context: BoltContext, user_id: str, body: dict[str, Any] | None
                 .order_by(Review.due_at).limit(HOME_LIST_LIMIT)
             ))
             figures = reports.home_figures(session, workspace_id=workspace_id, now=now,
-                                           tz=services.settings.timezone)
+                                           tz=services.settings.timezone, calendar=services.settings.calendar)
         mine = list(session.scalars(
             scoped.where((Review.owner_id == user_id) | (Review.announcer_id == user_id))
             .order_by(Review.announced_at.desc()).limit(HOME_LIST_LIMIT)

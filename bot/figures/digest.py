@@ -114,6 +114,7 @@ def preview(
     tz = settings.timezone
     period = periods.period_from_name(period_name, now=now, tz=tz)
     report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
+                             calendar=settings.calendar,
                              currency=settings.secreview_currency)
     executive = period.kind != "week"
     message = render_digest(report, currency=settings.secreview_currency, executive=executive)
@@ -157,6 +158,7 @@ def post_digest(
         log.info("digest %s %s for %s already claimed: nothing to post", kind, run.period_start, workspace_id)
         return None
     report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
+                             calendar=settings.calendar,
                              currency=settings.secreview_currency)
     message = render_digest(report, currency=settings.secreview_currency, executive=kind != "weekly")
     # One ordering key: the chart never arrives before the digest it belongs to.

@@ -6,8 +6,8 @@ column (announced_at, decided_at, first_response_at, go_live, created_at, closed
 the open states), so the cost follows the window, never the whole history. Medians and percentiles
 are taken in Python over the window's rows only: portable to SQLite, and still bounded by the window.
 
-Durations are measured in working time (periods.py): Monday to Friday in the workspace's time zone, weekends
-left out, no holiday calendar (the same rule as the SLA).
+Durations are measured in working time by the workspace's calendar (bot/common/calendar.py): Monday to Friday in
+its time zone, less public holidays and company closing days (the same rule as the SLA).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.figures.periods import DAY, Period, midnight, period_for, shift_start, shifted, unit_start, working_seconds
+from bot.common.calendar import WorkCalendar, weekdays_only
+from bot.figures.periods import DAY, Period, midnight, period_for, shift_start, shifted, unit_start
 from bot.review.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
 from storage.models import AuditEvent, Condition, Decision, Review
 
@@ -63,6 +64,12 @@ class Window(NamedTuple):
     start: datetime
     end: datetime
     tz: ZoneInfo
+    calendar: WorkCalendar | None = None  # None: Monday to Friday in tz
+
+    @property
+    def work(self) -> WorkCalendar:
+        """The calendar durations are counted in."""
+        return self.calendar or weekdays_only(self.tz)
 
 
     def has(self, column: Any) -> tuple[Any, Any]:
@@ -107,7 +114,8 @@ def first_response_hours(w: Window) -> list[float]:
         select(Review.announced_at, Review.first_response_at)
         .where(Review.workspace_id == w.workspace_id, *w.has(Review.first_response_at))
     ).all()
-    return [working_seconds(a, r, w.tz) / 3600 for a, r in rows]
+    work = w.work
+    return [work.working_seconds(a, r) / 3600 for a, r in rows]
 
 
 class _DecisionRow(NamedTuple):
@@ -131,13 +139,13 @@ def decision_rows(w: Window) -> list[_DecisionRow]:
     return [_DecisionRow(d, a, due, rd, bool(f)) for d, a, due, rd, f in rows]
 
 
-def decision_days(rows: Iterable[_DecisionRow], tz: ZoneInfo) -> list[float]:
+def decision_days(rows: Iterable[_DecisionRow], calendar: WorkCalendar) -> list[float]:
     """Time to decision: working days from announcement to a review's first decision.
 
     Reviews first decided in the window (a re-decision after a reopen is not timed again); median and
     90th percentile are reported.
     """
-    return [working_seconds(r.announced_at, r.decided_at, tz) / DAY for r in rows if r.first]
+    return [calendar.working_seconds(r.announced_at, r.decided_at) / DAY for r in rows if r.first]
 
 
 def sla_met(rows: Iterable[_DecisionRow]) -> tuple[int, int]:

@@ -1,8 +1,8 @@
-"""The periods figures are computed over, and working time: the durations Monday to Friday.
+"""The periods figures are computed over.
 
 A Period is a window [start, end) of aware UTC instants: a local week, month or quarter, complete or to date,
-and the ones before it to compare with. Durations are measured in working time: Monday to Friday in the
-workspace's time zone, weekends left out, no holiday calendar (the same rule as the SLA).
+and the ones before it to compare with. Durations are measured in working time by the workspace's calendar
+(bot/common/calendar.py: Monday to Friday, less public holidays and closing days, the same rule as the SLA).
 """
 
 from __future__ import annotations
@@ -98,25 +98,3 @@ def shifted(period: Period, n: int, tz: ZoneInfo) -> Period:
     elapsed = period.end.astimezone(tz).replace(tzinfo=None) - _wall_midnight(own_start)
     end = (_wall_midnight(start_day) + elapsed).replace(tzinfo=tz).astimezone(UTC)
     return Period(midnight(start_day, tz), min(end, natural_end), period.kind)
-
-
-# ----------------------------------------------------------------------------------- time arithmetic
-
-_MONDAY = date(2001, 1, 1)
-
-
-def _weekday_seconds_since_epoch(wall: datetime) -> float:
-    days = (wall.date() - _MONDAY).days
-    weeks, weekday = divmod(days, 7)
-    into_day = (wall - _wall_midnight(wall.date())).total_seconds()
-    return weeks * 5 * DAY + min(weekday, 5) * DAY + (into_day if weekday < 5 else 0.0)
-
-
-def working_seconds(start: datetime, end: datetime, tz: ZoneInfo) -> float:
-    """Seconds from start to end that fall on local Monday–Friday (0 when end is not later)."""
-    # Wall-clock arithmetic: DST changes fall on weekends in the zones that have them, so it is exact there.
-    a = start.astimezone(tz).replace(tzinfo=None)
-    b = end.astimezone(tz).replace(tzinfo=None)
-    if b <= a:
-        return 0.0
-    return _weekday_seconds_since_epoch(b) - _weekday_seconds_since_epoch(a)

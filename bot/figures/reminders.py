@@ -3,7 +3,8 @@
 Each reminder is claimed first (a unique ReminderLog row per item, reminder and local day), so runs on
 several replicas, restarts and manual runs send it at most once a day. Claimed reminders are grouped
 per recipient: one message per person or channel, listing every item due a reminder today.
-Business days are Monday to Friday in the configured time zone; there is no holiday calendar.
+Business days are those of the workspace's calendar (settings.calendar: Monday to Friday, less public holidays and
+closing days); on a day that is not one, no reminder is sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json
 from bot.figures.digest import claim
-from bot.figures.periods import DAY, working_seconds
+from bot.figures.periods import DAY
 from bot.review import outbox
 from bot.review.states import APPROVED_STATES, OPEN_STATES, ConditionState, State
 from storage.models import Condition, ReminderLog, Review, utcnow
@@ -97,7 +98,7 @@ def due_reminders(session: Session, *, settings: Settings, workspace_id: str, no
             found.append(Due("review", review.id, FIRST_RESPONSE, today, security, item, review.id))
         if review.state == State.NEEDS_INFO:
             touched = max(t for t in (review.info_requested_at, review.updated_at, review.announced_at) if t)
-            if working_seconds(touched, now, tz) >= NEEDS_INFO_BUSINESS_DAYS * DAY:
+            if settings.calendar.working_seconds(touched, now) >= NEEDS_INFO_BUSINESS_DAYS * DAY:
                 found.append(Due("review", review.id, NEEDS_INFO, today, [(review.owner_id, None)],
                                  {**item, "touched_at": touched}, review.id))
         if review.go_live is not None and today <= review.go_live <= soon:
@@ -150,6 +151,11 @@ def run_reminders(
 ) -> list[ReminderLog]:
     """Claims and queues today's reminders (at most one per item, reminder and day); the caller commits."""
     now = now or utcnow()
+    if not settings.calendar.is_working_day(settings.calendar.local_date(now)):
+        # Nobody is there to act on a public holiday or a closing day; what is still due goes out on the next
+        # working day's run (claims are per day, and a go-live is looked back on for a week).
+        log.info("reminders for %s: none today, %s is not a working day", workspace_id, now.date())
+        return []
     claimed: list[ReminderLog] = []
     by_target: dict[Target, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     review_of_target: dict[Target, int | None] = {}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.common.calendar import WorkCalendar, weekdays_only
 from bot.figures.metrics import (
     LIST_CAP,
     GoLive,
@@ -93,6 +94,9 @@ class Report(Figures):
     timezone: str
     generated_at: datetime
     deltas: dict[str, float | None] = field(default_factory=dict)
+    # What working time left out besides weekends, so the digest can say what its durations count.
+    holidays: str | None = None
+    closing_days: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-able data (Decimals as strings, instants in ISO 8601)."""
@@ -121,14 +125,14 @@ def _delta(current: Any, previous: Any) -> float | None:
 
 def figures(
     session: Session, *, workspace_id: str, period: Period, tz: ZoneInfo, currency: str,
-    backlog: list[OpenReview] | None = None,
+    backlog: list[OpenReview] | None = None, calendar: WorkCalendar | None = None,
 ) -> Figures:
     """The headline figures of one period (one indexed query per figure or group)."""
-    w = Window(session, workspace_id, period.start, period.end, tz)
+    w = Window(session, workspace_id, period.start, period.end, tz, calendar)
     by_outcome = decided_by_outcome(w)
     response = first_response_hours(w)
     decisions = decision_rows(w)
-    days = decision_days(decisions, tz)
+    days = decision_days(decisions, w.work)
     met, judged = sla_met(decisions)
     live_before, live = reviewed_before_go_live(w)
     backlog = open_at(session, workspace_id, period.end) if backlog is None else backlog
@@ -168,22 +172,28 @@ def compute(
     now: datetime,
     tz: ZoneInfo,
     currency: str | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Report:
-    """Every figure for the period, the previous period's headline figures and their changes."""
+    """Every figure for the period, the previous period's headline figures and their changes.
+
+    Durations are working time by `calendar` (the workspace's, settings.calendar); None counts Monday to Friday.
+    """
+    calendar = calendar or weekdays_only(tz)
     year_start = midnight(period.local_last_day(tz).replace(month=1, day=1), tz)
     currency = currency or _main_currency(session, workspace_id, year_start, period.end)
     backlog = open_at(session, workspace_id, period.end)
     current = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency=currency,
-                      backlog=backlog)
+                      backlog=backlog, calendar=calendar)
     previous_period = shifted(period, -1, tz)
-    previous = figures(session, workspace_id=workspace_id, period=previous_period, tz=tz, currency=currency)
+    previous = figures(session, workspace_id=workspace_id, period=previous_period, tz=tz, currency=currency,
+                       calendar=calendar)
     oldest = [
         (r.key, r.title, max(1, math.ceil((period.end - r.due_at).total_seconds() / DAY)))
         for r in overdue(backlog, period.end)[:OVERDUE_NAMED]
     ]
     upcoming, upcoming_total = upcoming_go_lives(session, workspace_id, now=now, tz=tz)
     this_period_savings = savings(session, workspace_id, period.start, period.end)
-    window = Window(session, workspace_id, period.start, period.end, tz)
+    window = Window(session, workspace_id, period.start, period.end, tz, calendar)
     values = {f.name: getattr(current, f.name) for f in fields(Figures)}
     return Report(
         **values,
@@ -201,13 +211,17 @@ def compute(
         timezone=str(tz.key),
         generated_at=now.astimezone(UTC),
         deltas={name: _delta(getattr(current, name), getattr(previous, name)) for name in HEADLINES},
+        holidays=calendar.holidays,
+        closing_days=bool(calendar.closing_days),
     )
 
 
-def home_figures(session: Session, *, workspace_id: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+def home_figures(
+    session: Session, *, workspace_id: str, now: datetime, tz: ZoneInfo, calendar: WorkCalendar | None = None
+) -> dict[str, Any]:
     """App Home's "this week so far": the same definitions over the current week to date."""
     period = period_for("week", now=now, tz=tz, which="this")
-    week = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency="EUR")
+    week = figures(session, workspace_id=workspace_id, period=period, tz=tz, currency="EUR", calendar=calendar)
     return {
         "announced": week.announced,
         "decided": week.decided,

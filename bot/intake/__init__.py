@@ -11,12 +11,14 @@ The public API is re-exported here, so `from bot import intake; intake.Detector`
 Detector` work; private names (_words and friends) are imported from their own module.
 
 Modules, each importing only those above it:
-- rules: answer choices, tiers, reason codes, limits; RegulationRule, IntakeRules, DEFAULT_RULES.
+- languages: each language's announcement phrases, go-live and meeting words, and its date words as the grammar's.
+- rules: answer choices, tiers, reason codes, limits; RegulationRule, IntakeRules, DEFAULT_RULES,
+  rules_for_languages().
 - text: Slack markup cleaned away, a message cut into words, the phrase matcher.
 - date_words: the vocabulary of the date grammar.
 - date_math: calendar arithmetic (months, business days, the days a period stands for).
 - date_grammar: every date a message names.
-- dates: extract_go_live(), the go-live among those dates (the decisions behind dates are listed there).
+- dates: DateReader and extract_go_live(), the go-live among those dates (the decisions behind dates are there).
 - titles: make_title().
 - detect: Detector and Prefill (announcements, tags, vendors, regulation hints).
 - answers: IntakeAnswers and parse_answers().
@@ -25,8 +27,9 @@ Modules, each importing only those above it:
 """
 
 from bot.intake.answers import IntakeAnswers, parse_answers
-from bot.intake.dates import extract_go_live
+from bot.intake.dates import DateReader, extract_go_live
 from bot.intake.detect import Detector, Prefill
+from bot.intake.languages import LANGUAGES, check_languages
 from bot.intake.risk import RiskAssessment, RiskReason, derive_regulations, score_risk
 from bot.intake.rules import (
     ANSWER_CHOICES,
@@ -39,6 +42,7 @@ from bot.intake.rules import (
     TITLE_MAX,
     IntakeRules,
     RegulationRule,
+    rules_for_languages,
 )
 from bot.intake.rules_config import rules_from_config
 from bot.intake.titles import make_title
@@ -47,11 +51,13 @@ __all__ = [
     "ANSWER_CHOICES",
     "ANSWER_FLAGS",
     "DEFAULT_RULES",
+    "LANGUAGES",
     "REASON_CODES",
     "SENSITIVE_KINDS",
     "THIRD_PARTIES_MAX",
     "TIERS",
     "TITLE_MAX",
+    "DateReader",
     "Detector",
     "IntakeAnswers",
     "IntakeRules",
@@ -59,10 +65,12 @@ __all__ = [
     "RegulationRule",
     "RiskAssessment",
     "RiskReason",
+    "check_languages",
     "derive_regulations",
     "extract_go_live",
     "make_title",
     "parse_answers",
+    "rules_for_languages",
     "rules_from_config",
     "score_risk",
 ]

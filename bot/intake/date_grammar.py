@@ -1,13 +1,18 @@
 """The date grammar: every not-past date a message names, numeric or in words, with the words it spans.
 
-The decisions it follows are listed in bot/intake/dates.py.
+The decisions it follows are listed in bot/intake/dates.py. It reads English tokens; other languages are mapped
+onto them word for word first (languages.py), which is why it also knows word orders English does not use:
+"week next" ("semaine prochaine"), "days business" ("jours ouvrés"), "end March" ("Ende März").
 """
 
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from bot.intake.date_math import (
+    WorkingDays,
+    _add_business_days,
     _add_months,
     _day_month,
     _end_of,
@@ -20,12 +25,15 @@ from bot.intake.date_math import (
     _upcoming,
 )
 from bot.intake.date_words import (
+    _BUSINESS_UNITS,
     _COUNT_WORDS,
     _DIGITS,
     _LOOKBACK,
     _MONTH_PARTS,
     _MONTH_WORDS,
     _ORDINAL_SUFFIXES,
+    _ORDINAL_WORDS,
+    _PERIOD_UNITS,
     _PERIOD_WORDS,
     _UNIT_WORDS,
     _WEEKDAY_WORDS,
@@ -44,11 +52,19 @@ _NUMERIC_DATE_RE = re.compile(
 )
 _NUMBERS_RE = re.compile(r"[0-9]+")
 
-# A parser gets the words, the index where an expression may start and today; it returns the index after
+# A parser gets the words, the index where an expression may start and the context; it returns the index after
 # the expression and the date it names (None when impossible, such as 30 February), or None if no match.
 # The words are padded with "" beyond the longest look-ahead ("within the next a couple of business days").
 _PADDING = [""] * 12
 _Parsed = tuple[int, date | None] | None
+_GLUE = ("of", "the")  # "the 3 of may of 2027", "end of the year", "within of 3 weeks" (dentro de, innerhalb von)
+
+
+class _Context(NamedTuple):
+    """What a parser reads against: today, and how to count working days (None: Monday to Friday)."""
+
+    today: date
+    working_days: WorkingDays | None
 
 
 def _numeric_date(m: re.Match[str]) -> date | None:
@@ -62,12 +78,13 @@ def _numeric_date(m: re.Match[str]) -> date | None:
 
 
 def _day_of(word: str) -> int | None:
-    """A day of the month written as "15" or "15th"."""
+    """A day of the month written as "15", "15th", "1er", "2e", "1º", "1ste" (or "first", for "le premier avril")."""
     if word.isdecimal():
         return int(word) if len(word) <= 2 else None
-    if 3 <= len(word) <= 4 and word[-2:] in _ORDINAL_SUFFIXES and word[:-2].isdecimal():
-        return int(word[:-2])
-    return None
+    digits = 2 if word[1:2].isdecimal() else 1
+    if word[:1].isdecimal() and word[digits:] in _ORDINAL_SUFFIXES and word[:digits].isdecimal():
+        return int(word[:digits])
+    return 1 if word == "first" else None
 
 
 def _is_year(word: str) -> bool:
@@ -76,14 +93,16 @@ def _is_year(word: str) -> bool:
 
 
 def _year_at(t: list[str], j: int) -> tuple[int, int | None]:
-    """An optional four-digit year at j: "jan 2027", "january 15, 2027", "q2 2027"."""
+    """An optional four-digit year at j: "jan 2027", "january 15, 2027", "q2 2027", "3 de mayo de 2027"."""
     if _is_year(t[j]):
         return j + 1, int(t[j])
+    if t[j] == "of" and _is_year(t[j + 1]):
+        return j + 2, int(t[j + 1])
     return j, None
 
 
-def _p_day_month(t: list[str], i: int, today: date) -> _Parsed:
-    """15 Jan, 15th of January 2027, 15-jan-2027."""
+def _p_day_month(t: list[str], i: int, c: _Context) -> _Parsed:
+    """15 Jan, 15th of January 2027, 15-jan-2027, 3 de mayo (de 2027), 1. April."""
     day = _day_of(t[i])
     if day is None:
         return None
@@ -92,16 +111,26 @@ def _p_day_month(t: list[str], i: int, today: date) -> _Parsed:
     if month is None:
         return None
     j, year = _year_at(t, j + 1)
-    return j, _day_month(day, month, year, today)
+    return j, _day_month(day, month, year, c.today)
 
 
-def _p_year_period(t: list[str], i: int, today: date) -> _Parsed:
+def _p_year_period(t: list[str], i: int, c: _Context) -> _Parsed:
     """2027 Q2, 2027-H1."""
     period = _PERIOD_WORDS.get(t[i + 1])
     if not _is_year(t[i]) or period is None:
         return None
     span = _quarter_span(period[1]) if period[0] == "q" else _half_span(period[1])
-    return i + 2, _upcoming(span, int(t[i]), today)
+    return i + 2, _upcoming(span, int(t[i]), c.today)
+
+
+def _p_nth_period(t: list[str], i: int, c: _Context) -> _Parsed:
+    """the 2nd quarter (of) 2027, first half, im 2. Quartal, premier semestre, segundo semestre de 2027."""
+    n = _ORDINAL_WORDS.get(t[i]) or _day_of(t[i])
+    kind = _PERIOD_UNITS.get(t[i + 1])
+    if n is None or kind is None or n > (4 if kind == "q" else 2):
+        return None
+    end, year = _year_at(t, i + 2)
+    return end, _upcoming(_quarter_span(n) if kind == "q" else _half_span(n), year, c.today)
 
 
 def _count_at(t: list[str], j: int) -> tuple[int | None, int]:
@@ -118,8 +147,9 @@ def _count_at(t: list[str], j: int) -> tuple[int | None, int]:
     return None, j
 
 
-def _count_units(t: list[str], j: int, today: date, *, from_now: bool) -> _Parsed:
-    """A count and a unit ("3 weeks", "two business days"), with "from now" after it when asked."""
+def _count_units(t: list[str], j: int, c: _Context, *, from_now: bool) -> _Parsed:
+    """A count and a unit ("3 weeks", "two business days", "10 jours ouvrés", "10 Werktage"), with "from now"
+    after it when asked."""
     n, j = _count_at(t, j)
     if n is None:
         return None
@@ -129,25 +159,31 @@ def _count_units(t: list[str], j: int, today: date, *, from_now: bool) -> _Parse
     unit = _UNIT_WORDS.get(t[j])
     if unit is None:
         return None
+    business = business or t[j] in _BUSINESS_UNITS
     j += 1
+    if t[j] == "business":  # the adjective after the noun: "jours ouvrés", "días hábiles"
+        business, j = True, j + 1
     if from_now:
         if t[j] != "from" or t[j + 1] not in ("now", "today"):
             return None
         j += 2
-    return j, _shift(today, n, unit, business)
+    working_days = (c.working_days or _add_business_days) if business else None
+    return j, _shift(c.today, n, unit, working_days)
 
 
-def _p_from_now(t: list[str], i: int, today: date) -> _Parsed:
+def _p_from_now(t: list[str], i: int, c: _Context) -> _Parsed:
     """3 weeks from now, two months from today."""
-    return _count_units(t, i, today, from_now=True)
+    return _count_units(t, i, c, from_now=True)
 
 
-def _p_within(t: list[str], i: int, today: date) -> _Parsed:
+def _p_within(t: list[str], i: int, c: _Context) -> _Parsed:
     """in 3 weeks, within two months, in a couple of days, in 10 business days, within the next 2 weeks."""
     j = i + 1
+    if t[j] == "of":  # "dentro de dos meses", "innerhalb von 3 Wochen"
+        j += 1
     if t[j] == "the" and t[j + 1] == "next":
         j += 2
-    return _count_units(t, j, today, from_now=False)
+    return _count_units(t, j, c, from_now=False)
 
 
 def _month_tail(t: list[str], j: int, part: tuple[int, int], today: date) -> _Parsed:
@@ -159,7 +195,7 @@ def _month_tail(t: list[str], j: int, part: tuple[int, int], today: date) -> _Pa
     return j, _upcoming(_month_span(month, *part), year, today)
 
 
-def _p_month_part(t: list[str], i: int, today: date) -> _Parsed:
+def _p_month_part(t: list[str], i: int, c: _Context) -> _Parsed:
     """early March, mid-April, late May 2027, the beginning of June, start of July."""
     j = i + 1 if t[i] == "the" else i
     word = t[j]
@@ -173,36 +209,45 @@ def _p_month_part(t: list[str], i: int, today: date) -> _Parsed:
         return None
     if t[j] == "the":
         j += 1
-    return _month_tail(t, j, part, today)
+    return _month_tail(t, j, part, c.today)
 
 
-def _p_in_month(t: list[str], i: int, today: date) -> _Parsed:
-    """in March, by June, in early May (a bare "may" is a verb, so a month alone needs such a word)."""
+def _p_in_month(t: list[str], i: int, c: _Context) -> _Parsed:
+    """in March, by June, in early May, à partir de mars (a bare "may" is a verb, so a month alone needs such a
+    word; "for may" is too often one: "the plan for may change")."""
     j = i + 1
+    while t[j] in _GLUE and j < i + 3:
+        j += 1
     part = _MONTH_PARTS.get(t[j]) if t[j] in ("early", "mid", "late") else None
     if part is not None:
         j += 1
-    return _month_tail(t, j, part or (1, 31), today)
+    if t[i] == "for" and t[j] == "may":
+        return None
+    return _month_tail(t, j, part or (1, 31), c.today)
 
 
-def _p_month_first(t: list[str], i: int, today: date) -> _Parsed:
+def _p_month_first(t: list[str], i: int, c: _Context) -> _Parsed:
     """January 15, Jan 15th, 2027, March 2027."""
     month = _MONTH_WORDS[t[i]]
     day = _day_of(t[i + 1])
     if day is not None:
         end, year = _year_at(t, i + 2)
-        return end, _day_month(day, month, year, today)
+        return end, _day_month(day, month, year, c.today)
     end, year = _year_at(t, i + 1)
     if year is None:
         return None
-    return end, _upcoming(_month_span(month, 1, 31), year, today)
+    return end, _upcoming(_month_span(month, 1, 31), year, c.today)
 
 
-def _p_end_of(t: list[str], i: int, today: date) -> _Parsed:
-    """end of March, end of the year, end of next month, end of Q2 2027, end of 2027."""
-    if t[i + 1] != "of":
-        return None
-    j = i + 3 if t[i + 2] == "the" else i + 2
+def _p_end_of(t: list[str], i: int, c: _Context) -> _Parsed:
+    """end of March, end of the year, end of next month, end of Q2 2027, end of 2027; "of" may be left out as
+    other languages do ("fin mars", "Ende Juni", "eind 2027")."""
+    today = c.today
+    j = i + 1
+    if t[j] == "of":
+        j += 1
+    if t[j] == "the":
+        j += 1
     rel = t[j]
     if rel in ("next", "this", "current"):
         j += 1
@@ -219,26 +264,25 @@ def _p_end_of(t: list[str], i: int, today: date) -> _Parsed:
     return end, _end_of(unit, rel, year, today)
 
 
-def _p_short_end(t: list[str], i: int, today: date) -> _Parsed:
-    """eoy, eom, eoq, year-end, month end, quarter-end."""
+def _p_short_end(t: list[str], i: int, c: _Context) -> _Parsed:
+    """eoy, eom, eoq, year-end, month end, quarter-end (Jahresende, Monatsende, jaareinde)."""
     word = t[i]
     if word in ("eoy", "eom", "eoq"):
-        return i + 1, _end_of({"eoy": "year", "eom": "month", "eoq": "quarter"}[word], "", None, today)
+        return i + 1, _end_of({"eoy": "year", "eom": "month", "eoq": "quarter"}[word], "", None, c.today)
     if t[i + 1] == "end":
-        return i + 2, _end_of(word, "", None, today)
+        return i + 2, _end_of(word, "", None, c.today)
     return None
 
 
-def _p_period(t: list[str], i: int, today: date) -> _Parsed:
-    """Q2, Q2 2027, H2."""
+def _p_period(t: list[str], i: int, c: _Context) -> _Parsed:
+    """Q2, Q2 2027, H2, T2 de 2027."""
     kind, n = _PERIOD_WORDS[t[i]]
     end, year = _year_at(t, i + 1)
-    return end, _upcoming(_quarter_span(n) if kind == "q" else _half_span(n), year, today)
+    return end, _upcoming(_quarter_span(n) if kind == "q" else _half_span(n), year, c.today)
 
 
-def _p_next(t: list[str], i: int, today: date) -> _Parsed:
-    """next week (its Monday), next month (the 1st), next quarter, next year, next Friday (the coming one)."""
-    unit = t[i + 1]
+def _next(unit: str, today: date) -> date | None:
+    """The day "next <unit>" names, or None when the word is no unit or weekday."""
     if unit == "week":
         d = today + timedelta(days=7 - today.weekday())
     elif unit == "month":
@@ -251,36 +295,71 @@ def _p_next(t: list[str], i: int, today: date) -> _Parsed:
         d = today + timedelta(days=(_WEEKDAY_WORDS[unit] - today.weekday() - 1) % 7 + 1)
     else:
         return None
-    return i + 2, d
+    return d
 
 
-def _p_weekday(t: list[str], i: int, today: date) -> _Parsed:
-    """this Friday, this coming Monday, coming Tuesday, on Monday: the next such day, today included."""
-    j = i + 2 if t[i] == "this" and t[i + 1] == "coming" else i + 1
+def _p_next(t: list[str], i: int, c: _Context) -> _Parsed:
+    """next week (its Monday), next month (the 1st), next quarter, next year, next Friday (the coming one)."""
+    d = _next(t[i + 1], c.today)
+    return None if d is None else (i + 2, d)
+
+
+def _p_unit_next(t: list[str], i: int, c: _Context) -> _Parsed:
+    """The same with "next" after the unit: la semaine prochaine, lundi prochain, la semana que viene."""
+    if t[i + 1] == "next":
+        end = i + 2
+    elif t[i + 1] == "que" and t[i + 2] == "viene":
+        end = i + 3
+    else:
+        return None
+    d = _next(t[i], c.today)
+    return None if d is None else (end, d)
+
+
+def _weekday_at(t: list[str], j: int, c: _Context) -> _Parsed:
+    """The weekday at j, or the date written after it ("Monday 8 February", "vendredi 20 novembre")."""
     day = _WEEKDAY_WORDS.get(t[j])
     if day is None:
         return None
-    return j + 1, today + timedelta(days=(day - today.weekday()) % 7)
+    dated = _p_day_month(t, j + 1, c)
+    if dated is not None:
+        return dated
+    return j + 1, c.today + timedelta(days=(day - c.today.weekday()) % 7)
 
 
-def _p_today(t: list[str], i: int, today: date) -> _Parsed:
+def _p_weekday(t: list[str], i: int, c: _Context) -> _Parsed:
+    """this Friday, this coming Monday, coming Tuesday, on Monday: the next such day, today included."""
+    return _weekday_at(t, i + 2 if t[i] == "this" and t[i + 1] == "coming" else i + 1, c)
+
+
+def _p_bare_weekday(t: list[str], i: int, c: _Context) -> _Parsed:
+    """Friday, Kick-off jeudi, Mise en prod vendredi: a weekday alone is the next such day, today included."""
+    return _weekday_at(t, i, c)
+
+
+def _p_today(t: list[str], i: int, c: _Context) -> _Parsed:
     """today, tonight, tomorrow."""
-    return i + 1, today + timedelta(days=1) if t[i] == "tomorrow" else today
+    return i + 1, c.today + timedelta(days=1) if t[i] == "tomorrow" else c.today
 
 
-_Parser = Callable[[list[str], int, date], _Parsed]
-_NUMBER_PARSERS: tuple[_Parser, ...] = (_p_day_month, _p_year_period, _p_from_now)
+_Parser = Callable[[list[str], int, _Context], _Parsed]
+_NUMBER_PARSERS: tuple[_Parser, ...] = (_p_day_month, _p_year_period, _p_nth_period, _p_from_now)
 _STARTERS: dict[str, tuple[_Parser, ...]] = {
     **dict.fromkeys(_MONTH_WORDS, (_p_month_first,)),
     **dict.fromkeys(_PERIOD_WORDS, (_p_period,)),
     **dict.fromkeys(_COUNT_WORDS, (_p_from_now,)),
+    **dict.fromkeys(_WEEKDAY_WORDS, (_p_unit_next, _p_bare_weekday)),
+    **dict.fromkeys(_ORDINAL_WORDS, (_p_nth_period,)),
+    "first": (_p_nth_period, _p_day_month),
     "couple": (_p_from_now,),
     "end": (_p_end_of,),
-    **dict.fromkeys(("eoy", "eom", "eoq", "year", "month", "quarter"), (_p_short_end,)),
+    **dict.fromkeys(("eoy", "eom", "eoq"), (_p_short_end,)),
+    **dict.fromkeys(("year", "month", "quarter"), (_p_short_end, _p_unit_next)),
+    "week": (_p_unit_next,),
     **dict.fromkeys(("early", "mid", "late", "start", "beginning", "the"), (_p_month_part,)),
-    **dict.fromkeys(("by", "from", "during", "until", "till", "before"), (_p_in_month,)),
+    **dict.fromkeys(("by", "from", "during", "until", "till", "before", "for"), (_p_in_month,)),
     "in": (_p_in_month, _p_within),
-    "within": (_p_within,),
+    "within": (_p_within, _p_in_month),
     "next": (_p_next,),
     **dict.fromkeys(("this", "coming", "on"), (_p_weekday,)),
     **dict.fromkeys(("today", "tonight", "tomorrow"), (_p_today,)),
@@ -288,7 +367,7 @@ _STARTERS: dict[str, tuple[_Parser, ...]] = {
 
 
 def _scan_dates(
-    lowered: str, t: list[str], anchors: Iterable[str], numeric: bool, today: date
+    lowered: str, t: list[str], anchors: Iterable[str], numeric: bool, c: _Context
 ) -> list[tuple[int, int, date]]:
     """Every not-past date a message names, as (first word, word after, date), in text order."""
     taken: list[tuple[int, int, date | None]] = []
@@ -328,7 +407,7 @@ def _scan_dates(
             hit: _Parsed = None
             for parse in parsers:
                 try:
-                    hit = parse(t, i, today)
+                    hit = parse(t, i, c)
                 except (ValueError, OverflowError):  # beyond year 9999 and the like: no usable date
                     hit = None
                 if hit is not None:
@@ -345,4 +424,4 @@ def _scan_dates(
     if taken:
         spans.sort(key=lambda s: s[0])
     # A past date cannot be a go-live still to review.
-    return [(s, e, d) for s, e, d in spans if d is not None and d >= today]
+    return [(s, e, d) for s, e, d in spans if d is not None and d >= c.today]

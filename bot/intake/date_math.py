@@ -28,7 +28,7 @@ def _add_months(d: date, months: int) -> date:
 
 
 def _add_business_days(d: date, days: int) -> date:
-    """Counts only Monday to Friday."""
+    """Counts only Monday to Friday (when no calendar with holidays is given)."""
     weeks, rest = divmod(days, 5)
     d += timedelta(weeks=weeks)
     while rest:
@@ -83,10 +83,13 @@ def _quarter_start(d: date) -> date:
     return date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
 
 
-def _shift(today: date, n: int, unit: str, business: bool) -> date:
-    """today + n units ("in 3 weeks")."""
+WorkingDays = Callable[[date, int], date]
+
+
+def _shift(today: date, n: int, unit: str, business: WorkingDays | None) -> date:
+    """today + n units ("in 3 weeks"); days are working days when `business` is given (the calendar's)."""
     if unit == "day":
-        return _add_business_days(today, n) if business else today + timedelta(days=n)
+        return business(today, n) if business is not None else today + timedelta(days=n)
     if unit == "week":
         return today + timedelta(weeks=n)
     return _add_months(today, n if unit == "month" else 12 * n)

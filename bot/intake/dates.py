@@ -1,12 +1,17 @@
-"""The go-live date of an announcement: extract_go_live() chooses among the dates the grammar finds."""
+"""The go-live date of an announcement: DateReader (one per set of languages) chooses among the dates the
+grammar finds; extract_go_live() is its one-call form."""
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
-from bot.intake.date_grammar import _scan_dates
+from bot.intake.date_grammar import _Context, _scan_dates
+from bot.intake.date_math import WorkingDays
 from bot.intake.date_words import _DATE_ANCHORS, _YEAR_WORDS
-from bot.intake.text import _clean_for_detection, _PhraseMatcher, _words
+from bot.intake.languages import DATE_WORDS, EVENT_WORDS, GO_LIVE_WORDS, NOT_DATES, check_languages
+from bot.intake.text import _clean_for_detection, _PhraseMatcher, _Span, _words
 
 # ---------------------------------------------------------------------------------------------------------
 # Dates
@@ -24,9 +29,14 @@ from bot.intake.text import _clean_for_detection, _PhraseMatcher, _words
 #   Friday (never today), "on Friday" the next Friday (today included); "in 3 weeks", "in two months" and
 #   "in 10 business days" count from today.
 # - Past dates are ignored, and so are impossible ones (2027-02-30), never an error.
+# - A weekday alone ("go-live Friday", "mise en prod vendredi") is the next such day, today included, as
+#   "on Friday"; a weekday with a date ("Monday 8 February") is that date.
+# - "in 10 business days" counts the working days of the workspace's calendar (holidays left out).
 # - Of several dates, the one nearest a go-live word ("go-live", "launch", "release", "rollout", "due",
-#   ...) in the same sentence wins, preferably one after the word. Without one, the first date that is
-#   not the date of a meeting ("kick-off next Monday") is taken, else none.
+#   "mise en production", "Livegang", "lanzamiento", ...) in the same sentence wins, preferably one after
+#   the word, unless it is a meeting's date ("Kick-off next Monday, go-live on 15 Jan"). Without one, the
+#   first date that is not the date of a meeting is taken, else none.
+# - Dates are read in English and the configured languages (SECREVIEW_LANGUAGES; languages.py says how).
 #
 # Numeric dates are found with a regex that starts with a digit, so the regex engine skips straight to
 # digits; everything else works on the words. One large regex over the whole text was ten times too slow
@@ -38,19 +48,6 @@ _SENTENCE_END_SPLIT = re.compile(r"[.!?;\n](?:(?<=\n)|(?=\s))").split
 
 _GO_LIVE_WINDOW = 12  # words between a go-live word and its date: "go-live is planned for the 15th of May"
 _EVENT_WINDOW = 8
-_GO_LIVE_WORDS = (
-    "go live", "golive", "goes live", "going live", "went live", "live on", "live date", "live by",
-    "live from", "launch", "launches", "launched", "launching", "release", "releases", "released",
-    "releasing", "rollout", "rollouts", "roll out", "rolls out", "rolling out", "cutover", "cut over", "due",
-    "deadline", "target date", "in production",
-)
-# Dates next to these words are when people meet, not when the project goes live.
-_EVENT_WORDS = (
-    "kick off", "kickoff", "kickoffs", "kicking off", "meeting", "meetings", "meet", "workshop", "call",
-    "demo", "session", "sync", "webinar", "town hall", "townhall", "standup", "stand up", "retro", "offsite",
-    "training", "lunch", "brainstorm", "presentation",
-)
-_DATE_CONTEXT = _PhraseMatcher(((w, w) for w in _GO_LIVE_WORDS), ((w, w) for w in _EVENT_WORDS))
 
 
 def _sentence_ends(lowered: str) -> list[int]:
@@ -63,19 +60,76 @@ def _sentence_ends(lowered: str) -> list[int]:
     return ends
 
 
-def _go_live_in(lowered: str, words: list[str], word_set: frozenset[str], today: date) -> date | None:
-    """extract_go_live() on a message that is already cut into words."""
-    anchors = _DATE_ANCHORS.intersection(word_set)
-    # A numeric date has a year (1900-2199) or slashes (15/01/27).
-    numeric = "/" in lowered or not _YEAR_WORDS.isdisjoint(word_set)
-    if not anchors and not numeric:
-        return None  # the common case: no date at all
-    candidates = _scan_dates(lowered, words, anchors, numeric, today)
-    if not candidates:
-        return None
-    keywords, events = _DATE_CONTEXT.spans(lowered, words, word_set, every=True)
-    if not events and (not keywords or len(candidates) == 1):
-        return candidates[0][2]  # nothing to choose between, and no meeting to rule out
+class DateReader:
+    """Reads the go-live date of a message in English and the given languages (tables built once)."""
+
+    __slots__ = ("_anchors", "_canon", "_context", "_foreign", "_not_dates", "_not_dates_after", "languages")
+
+    def __init__(self, languages: Iterable[str] = ("en",)) -> None:
+        """languages: codes of languages.LANGUAGES; English date words are always read (the grammar's own)."""
+        self.languages = check_languages(tuple(languages))
+        canon: dict[str, str] = {}
+        for language in self.languages:
+            for word, token in DATE_WORDS[language].items():
+                canon.setdefault(word, token)  # the first configured language that has the word decides
+        self._canon = canon
+        self._foreign = frozenset(canon)
+        self._not_dates = frozenset(pair for language in ("en", *self.languages) for pair in NOT_DATES[language])
+        self._not_dates_after = frozenset(second for _, second in self._not_dates)
+        # The words near which parsing starts, in any configured language.
+        self._anchors = _DATE_ANCHORS | {word for word, token in canon.items() if token in _DATE_ANCHORS}
+        # English go-live and meeting words are read whatever the languages: "go-live" and "kick-off" are
+        # written in every language's announcements.
+        spoken = dict.fromkeys(("en", *self.languages))
+        self._context = _PhraseMatcher(
+            ((w, w) for language in spoken for w in GO_LIVE_WORDS[language]),
+            ((w, w) for language in spoken for w in EVENT_WORDS[language]),
+        )
+
+    def _tokens(self, words: list[str], word_set: frozenset[str], anchors: frozenset[str]) -> tuple[
+            list[str], frozenset[str]]:
+        """The words as the grammar's tokens, one for one, and the anchors among them."""
+        mapped = not self._foreign.isdisjoint(word_set)
+        named = not self._not_dates_after.isdisjoint(word_set)
+        if not mapped and not named:
+            return words, anchors
+        canon = self._canon
+        tokens = [canon.get(w, w) for w in words] if mapped else list(words)
+        if named:
+            for k in range(1, len(words)):
+                if (words[k - 1], words[k]) in self._not_dates:
+                    tokens[k] = ""  # "Guten Morgen" is not tomorrow, nor "Black Friday" a Friday
+        return tokens, frozenset(canon.get(a, a) for a in anchors)
+
+    def go_live_in(
+        self, lowered: str, words: list[str], word_set: frozenset[str], today: date,
+        working_days: WorkingDays | None = None,
+    ) -> date | None:
+        """The go-live date of a message already cleaned and cut into words (rules above)."""
+        anchors = self._anchors.intersection(word_set)
+        # A numeric date has a year (1900-2199) or slashes (15/01/27).
+        numeric = "/" in lowered or not _YEAR_WORDS.isdisjoint(word_set)
+        if not anchors and not numeric:
+            return None  # the common case: no date at all
+        tokens, anchors = self._tokens(words, word_set, anchors)
+        candidates = _scan_dates(lowered, tokens, anchors, numeric, _Context(today, working_days))
+        if not candidates:
+            return None
+        keywords, events = self._context.spans(lowered, words, word_set, every=True)
+        if not events and (not keywords or len(candidates) == 1):
+            return candidates[0][2]  # nothing to choose between, and no meeting to rule out
+        return _choose(lowered, candidates, keywords, events)
+
+    def extract(self, text: str, *, today: date, working_days: WorkingDays | None = None) -> date | None:
+        """The go-live date a message names, or None; never a date before today (rules above)."""
+        lowered = _clean_for_detection(text)
+        words = _words(lowered)
+        return self.go_live_in(lowered, words, frozenset(words), today, working_days)
+
+
+def _choose(lowered: str, candidates: list[tuple[int, int, date]], keywords: Iterable[_Span],
+            events: Iterable[_Span]) -> date | None:
+    """Of several dates, the go-live word's, else the first that is not a meeting's (rules above)."""
     ends: list[int] = []
 
     def same_sentence(a: int, b: int) -> bool:
@@ -87,8 +141,30 @@ def _go_live_in(lowered: str, words: list[str], word_set: frozenset[str], today:
     # Only the nearest word on either side of a date can be the nearest in its sentence; bisect finds
     # them, so that many dates and many words do not multiply.
     k_starts, k_ends = [k[0] for k in keywords], [k[1] for k in keywords]
+    e_starts, e_ends = [e[0] for e in events], [e[1] for e in events]
+
+    def meeting(start: int, end: int, *, after: bool = True) -> bool:
+        """Whether a date belongs to a meeting word just before it ("kick-off next Monday") or, with `after`,
+        just after it ("Monday's kick-off"), with no go-live word in between."""
+        j = bisect_right(e_ends, start) - 1
+        if j >= 0 and start - e_ends[j] <= _EVENT_WINDOW and same_sentence(e_ends[j] - 1, start):
+            k = bisect_left(k_starts, e_ends[j])
+            if k == len(k_starts) or k_ends[k] > start:
+                return True
+        if not after:
+            return False
+        j = bisect_left(e_starts, end)
+        if j < len(e_starts) and e_starts[j] - end <= _EVENT_WINDOW and same_sentence(end - 1, e_starts[j]):
+            k = bisect_left(k_starts, end)
+            return k == len(k_starts) or k_starts[k] >= e_starts[j]
+        return False
+
     best: tuple[int, date] | None = None
     for start, end, d in candidates:
+        # Next to a go-live word, only a meeting word before the date makes it the meeting's: in "go-live
+        # 12 April, demo on Monday" the demo's word comes after the go-live's date.
+        if e_starts and meeting(start, end, after=False):
+            continue
         j = bisect_right(k_ends, start) - 1  # "go-live on 15 Jan": the usual order
         if j >= 0:
             gap = start - k_ends[j]
@@ -103,20 +179,20 @@ def _go_live_in(lowered: str, words: list[str], word_set: frozenset[str], today:
                 best = (gap, d)
     if best is not None:
         return best[1]
-    e_starts, e_ends = [e[0] for e in events], [e[1] for e in events]
     for start, end, d in candidates:
-        j = bisect_right(e_ends, start) - 1
-        if j >= 0 and start - e_ends[j] <= _EVENT_WINDOW and same_sentence(e_ends[j] - 1, start):
-            continue  # "kick-off next Monday"
-        j = bisect_left(e_starts, end)
-        if j < len(e_starts) and e_starts[j] - end <= _EVENT_WINDOW and same_sentence(end - 1, e_starts[j]):
-            continue  # "Monday's kick-off"
-        return d
+        if not (e_starts and meeting(start, end)):
+            return d
     return None
 
 
-def extract_go_live(text: str, *, today: date) -> date | None:
+@lru_cache(maxsize=32)
+def reader_for(languages: tuple[str, ...] = ("en",)) -> DateReader:
+    """The DateReader of a set of languages, built once per process."""
+    return DateReader(languages)
+
+
+def extract_go_live(
+    text: str, *, today: date, languages: tuple[str, ...] = ("en",), working_days: WorkingDays | None = None
+) -> date | None:
     """The go-live date a message names, or None; never a date before today (rules above)."""
-    lowered = _clean_for_detection(text)
-    words = _words(lowered)
-    return _go_live_in(lowered, words, frozenset(words), today)
+    return reader_for(tuple(languages)).extract(text, today=today, working_days=working_days)

@@ -5,9 +5,9 @@ go-live date, tags, vendors, regulation hints).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from bot.intake.dates import _go_live_in
+from bot.intake.dates import reader_for
 from bot.intake.rules import IntakeRules
 from bot.intake.text import _clean_for_detection, _PhraseMatcher, _Span, _words
 from bot.intake.titles import make_title
@@ -36,6 +36,14 @@ class _Analysis(NamedTuple):
     regulations: Sequence[_Span]
 
 
+class WorkingDayCalendar(Protocol):
+    """What the intake needs of the workspace's calendar (bot.common.calendar.WorkCalendar is one)."""
+
+    def add_working_days(self, day: date, days: int) -> date:
+        """The date `days` working days after `day`."""
+        ...
+
+
 def _values(spans: Sequence[_Span]) -> list[str]:
     """The values of matched phrases, in text order."""
     return [value for _, _, values in spans for value in values]
@@ -44,9 +52,12 @@ def _values(spans: Sequence[_Span]) -> list[str]:
 class Detector:
     """Matches messages against one set of rules; the tables are built once so that each call is cheap."""
 
-    def __init__(self, rules: IntakeRules) -> None:
-        """Builds the phrase tables for one set of rules."""
+    def __init__(self, rules: IntakeRules, *, calendar: WorkingDayCalendar | None = None) -> None:
+        """Builds the phrase tables for one set of rules; "in 10 business days" counts the calendar's working
+        days (Monday to Friday without one)."""
         self.rules = rules
+        self._dates = reader_for(rules.languages)
+        self._working_days = calendar.add_working_days if calendar is not None else None
         # One table for all four kinds, so that a message is looked up once.
         self._matcher = _PhraseMatcher(
             ((p, p) for p in rules.phrases),
@@ -95,7 +106,7 @@ class Detector:
         a = self._analyse(text)
         return Prefill(
             title=make_title(text),
-            go_live=_go_live_in(a.lowered, a.words, a.word_set, today),
+            go_live=self._dates.go_live_in(a.lowered, a.words, a.word_set, today, self._working_days),
             tags=tuple(sorted(set(_values(a.tags)))) if a.tags else (),
             vendors=tuple(dict.fromkeys(_values(a.vendors))) if a.vendors else (),
             regulations=tuple(sorted(set(_values(a.regulations)))) if a.regulations else (),

@@ -2,7 +2,10 @@
 IntakeRules and DEFAULT_RULES (the lists and weights used when the configuration says nothing).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from bot.intake.languages import ANNOUNCEMENT_PHRASES, check_languages
 
 # ---------------------------------------------------------------------------------------------------------
 # Answer vocabulary and reason codes
@@ -76,28 +79,13 @@ class IntakeRules:
     regulation_rules: tuple[RegulationRule, ...]
     # Other spellings of a vendor ("amazon web services" -> "AWS"), so a vendor is counted once by one name.
     vendor_aliases: dict[str, str] = field(default_factory=dict)
+    # The languages announcements are written in (SECREVIEW_LANGUAGES): their dates are read, and their
+    # announcement phrases are the default phrases.
+    languages: tuple[str, ...] = ("en",)
 
 
 DEFAULT_RULES = IntakeRules(
-    phrases=(
-        "new project",
-        "kick-off",
-        "kickoff",
-        "kicking off",
-        "we are launching",
-        "we're launching",
-        "go-live",
-        "go live",
-        "golive",
-        "going live",
-        "rollout",
-        "roll out",
-        "rolling out",
-        "pilot",
-        "onboarding a new vendor",
-        "proof of concept",
-        "poc",
-    ),
+    phrases=ANNOUNCEMENT_PHRASES["en"],
     tags={
         "ai": (
             "ai", "artificial intelligence", "machine learning", "ml model", "ml models", "llm", "llms",
@@ -238,3 +226,17 @@ DEFAULT_RULES = IntakeRules(
         ),
     ),
 )
+
+
+def default_phrases(languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The announcement phrases of the languages, in order, each once."""
+    return tuple(dict.fromkeys(p for language in check_languages(languages) for p in ANNOUNCEMENT_PHRASES[language]))
+
+
+@lru_cache(maxsize=16)
+def rules_for_languages(languages: tuple[str, ...]) -> IntakeRules:
+    """DEFAULT_RULES for announcements in these languages (DEFAULT_RULES itself for English alone)."""
+    languages = check_languages(languages)
+    if languages == DEFAULT_RULES.languages:
+        return DEFAULT_RULES
+    return replace(DEFAULT_RULES, phrases=default_phrases(languages), languages=languages)

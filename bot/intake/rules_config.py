@@ -7,17 +7,18 @@ from itertools import pairwise
 from bot.intake.answers import _show
 from bot.intake.rules import (
     ANSWER_FLAGS,
-    DEFAULT_RULES,
     REASON_CODES,
     SENSITIVE_KINDS,
     TIERS,
     IntakeRules,
     RegulationRule,
+    rules_for_languages,
 )
 from bot.intake.text import _phrase_words
 
-# "workspaces" (reviewers and admins per workspace) is read by bot/config.py, not by the intake.
-_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "workspaces")
+# "workspaces" (reviewers and admins per workspace) and "calendar" (the company's closing days) are read by
+# bot/config.py; the intake only has to know they are allowed.
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "workspaces", "calendar")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MAX_POINTS = 1000
 
@@ -78,9 +79,10 @@ def _regulation_rule(value: object, key: str) -> RegulationRule:
     )
 
 
-def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
-    """Builds rules from the parsed TOML; missing keys keep the defaults; a ValueError names the key."""
-    base = DEFAULT_RULES
+def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] = ("en",)) -> IntakeRules:
+    """Builds rules from the parsed TOML; missing keys keep the defaults (those of the languages, for phrases);
+    a ValueError names the key."""
+    base = rules_for_languages(languages)
     if not isinstance(data, Mapping):
         raise ValueError(f"config: expected a table, got {_show(data)}")
     for k in data:
@@ -155,4 +157,5 @@ def rules_from_config(data: Mapping[str, object]) -> IntakeRules:
         tier_thresholds=tiers,
         regulation_rules=tuple(rules_by_name.values()),
         vendor_aliases=aliases,
+        languages=base.languages,
     )

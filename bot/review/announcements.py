@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot import intake
 from bot.common import render
-from bot.common.calendar import add_business_days
 from bot.config import Settings
 from bot.review import notices
 from bot.review.lifecycle import (
@@ -85,8 +84,8 @@ def open_review(
         risk_reasons=[],
         state=State.ANNOUNCED,
         announced_at=now,
-        first_response_due=add_business_days(now, 1, settings.timezone),
-        due_at=add_business_days(now, settings.secreview_sla_days, settings.timezone),
+        first_response_due=settings.calendar.add_business_days(now, 1),
+        due_at=settings.calendar.add_business_days(now, settings.secreview_sla_days),
         updated_at=now,
         # A new review has no decisions or conditions: saying so spares the card and the thread reply
         # rendered below two lazy SELECTs (each with an autoflush) in the opening transaction.

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.common.calendar import add_business_days
 from bot.config import Settings
 from bot.review import notices
 from bot.review.errors import InvalidInput
@@ -135,7 +134,7 @@ def reopen(
     workspace, review = load_for_change(session, workspace_id, key)
     require_state(review, DECIDED_STATES, "reopen")
     review.decided_at = None
-    review.due_at = add_business_days(now, settings.secreview_sla_days, settings.timezone)
+    review.due_at = settings.calendar.add_business_days(now, settings.secreview_sla_days)
     transition(session, workspace=workspace, review=review, actor=actor, action="reopened",
                to_state=State.IN_REVIEW, now=now, note=reason)
     notices.reopened(session, settings=settings, review=review, actor_id=actor.user_id, reason=reason)

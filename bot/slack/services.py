@@ -61,7 +61,7 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.detector is None:
-            self.detector = intake.Detector(self.rules)
+            self.detector = intake.Detector(self.rules, calendar=self.settings.calendar)
         if self.roles is None:
             self.roles = RoleResolver(self.settings, self.client_for)
 

@@ -46,9 +46,9 @@ def open_review(session: Session, settings: Settings, *, text: str = "Kick-off: 
                 ts: str = "1700000000.000100", actor: lifecycle.Actor = OWNER,
                 now: datetime = NOW) -> announcements.Opened:
     """An announced review, as a message would open it."""
-    return announcements.open_review(session, settings=settings, detector=intake.Detector(settings.intake_rules()),
-                                     workspace_id=WS, actor=actor, text=text, source_channel=ANNOUNCE_CHANNEL,
-                                     source_ts=ts, now=now)
+    detector = intake.Detector(settings.intake_rules(), calendar=settings.calendar)
+    return announcements.open_review(session, settings=settings, detector=detector, workspace_id=WS, actor=actor,
+                                     text=text, source_channel=ANNOUNCE_CHANNEL, source_ts=ts, now=now)
 
 
 def intake_form(answers: intake.IntakeAnswers = ANSWERS, **overrides: Any) -> intake_answers.IntakeForm:

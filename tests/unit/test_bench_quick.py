@@ -14,6 +14,7 @@ import pytest
 from waitress.server import create_server
 
 from bench import ack_load, ack_phases, bare_app, common, detect
+from bench import dates as dates_bench
 from bench import digest as digest_bench
 from sandbox.fake_slack import FakeSlack
 from tests.support.world import running_world
@@ -39,6 +40,23 @@ def test_detect_measures_the_mix_and_the_floor() -> None:
     result = detect.measure(texts, rounds=1)
     assert result.keys() >= DETECT_KEYS
     assert 0 < result["announcements"] < len(texts)
+
+
+def test_detect_reads_the_languages_it_is_given() -> None:
+    texts = detect.messages(400, languages=("en", "fr", "de", "es", "nl"))
+    assert any("mise en production" in t for t in texts)
+    result = detect.measure(texts, rounds=1, languages=("en", "fr", "de", "es", "nl"))
+    assert result.keys() >= DETECT_KEYS
+
+
+def test_dates_compares_every_reader_on_a_few_sentences() -> None:
+    today, sentences = dates_bench.load(dates_bench.CORPUS)
+    sample = sentences[:3] + [s for s in sentences if s.language == "fr"][:3]
+    results = dates_bench.measure(sample, today, rounds=1, holdout=sample[:2])
+    assert set(results) == set(dates_bench.READERS)
+    for result in results.values():
+        assert result["all"].sentences == len(sample) and result["messages_per_s"] > 0
+        assert 0.0 <= result["all"].precision <= 1.0 and result["holdout"].sentences == 2
 
 
 def test_digest_builds_a_small_history_and_times_it(tmp_path: Path) -> None:

@@ -57,6 +57,10 @@ def test_help_everywhere(env: dict[str, str]) -> None:
         ("SECREVIEW_WORKER_CPUS", "the fast ones", "SECREVIEW_WORKER_CPUS: 'the fast ones' is not 'auto', 'all' or"),
         ("SECREVIEW_WORKER_CPUS", "3-1", "SECREVIEW_WORKER_CPUS: '3-1' is not 'auto', 'all' or a CPU list"),
         ("SECREVIEW_WORKER_PRIORITY", "realtime", "SECREVIEW_WORKER_PRIORITY: 'realtime' is not one of 'idle', 'low'"),
+        ("SECREVIEW_HOLIDAYS", "XX", "SECREVIEW_HOLIDAYS: 'XX' is not a country the holidays package knows"),
+        ("SECREVIEW_HOLIDAYS", "US-ZZ", "SECREVIEW_HOLIDAYS: 'ZZ' is not a subdivision of US (known: AK"),
+        ("SECREVIEW_HOLIDAYS", "France", "SECREVIEW_HOLIDAYS: 'France' is not a country code like 'FR'"),
+        ("SECREVIEW_LANGUAGES", "en,klingon", "SECREVIEW_LANGUAGES: 'klingon' is not a language secreview reads"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
@@ -77,6 +81,9 @@ def test_bad_config_file_names_the_key(env: dict[str, str], monkeypatch: pytest.
     rules.write_text("not [valid toml")
     code, _, err = run("export")
     assert code == 2 and "is not valid TOML" in err
+    rules.write_text('[calendar]\nclosed = [2026-12-24, "Christmas week"]\n')
+    code, _, err = run("export")
+    assert code == 2 and err.startswith("secreview: SECREVIEW_CONFIG: calendar.closed[1]: expected a date like")
 
 
 def test_mode_requirements(env: dict[str, str]) -> None:

@@ -376,17 +376,6 @@ def test_a_reopened_and_redecided_review(session: Session) -> None:
     assert rep.sla_met_rate == 1.0
 
 
-def test_working_seconds_skip_weekends() -> None:
-    """Friday 16:00 to Monday 10:00 is 18 working hours; a weekend alone is none."""
-    assert periods.working_seconds(at(6, 16), at(9, 10), UTC_TZ) == 18 * 3600
-    assert periods.working_seconds(at(7, 10), at(8, 20), UTC_TZ) == 0
-    assert periods.working_seconds(at(9), at(6), UTC_TZ) == 0
-    # Across the spring change in Paris (Sunday 29 March): still exactly one working day Friday to Monday.
-    friday = datetime(2026, 3, 27, 9, tzinfo=PARIS)
-    monday = datetime(2026, 3, 30, 9, tzinfo=PARIS)
-    assert periods.working_seconds(friday, monday, PARIS) == 24 * 3600
-
-
 def test_percentile_interpolates_like_percentile_cont() -> None:
     """Linear interpolation between ranks, as PostgreSQL's percentile_cont."""
     assert metrics.percentile([], 0.5) is None
