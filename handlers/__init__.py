@@ -7,7 +7,7 @@ never bot.run. The entry points hand `LISTENERS` to bot.slack.app.build_app.
 from slack_bolt import App
 
 from bot.slack.app import Listeners
-from handlers import actions, commands, errors, events, handoff, modals
+from handlers import actions, commands, errors, events, handoff, intake, modals
 
 
 def register_all(app: App) -> None:
@@ -15,6 +15,7 @@ def register_all(app: App) -> None:
     errors.register(app)
     events.register(app)
     commands.register(app)
+    intake.register(app)
     modals.register(app)
     actions.register(app)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import intake
@@ -26,18 +29,22 @@ from bot.review.lifecycle import (
     transition,
 )
 from bot.review.states import OPEN_STATES, State
-from storage.models import Review, utcnow
+from storage.models import QuestionnaireVersion, Review, utcnow
 
 
 @dataclass(frozen=True)
 class IntakeForm:
-    """The intake questionnaire as submitted (already parsed; validated here)."""
+    """The intake questionnaire as submitted (already parsed; validated here).
+
+    `answers` are keyed by question id (every question but title, summary, owner, go-live and links), as
+    intake.parse_questionnaire_answers() returns them; the shipped questionnaire's IntakeAnswers work too.
+    """
 
     title: str
     summary: str
     owner_id: str
     go_live: date | None
-    answers: intake.IntakeAnswers
+    answers: Mapping[str, Any] | intake.IntakeAnswers
     links: str = ""
 
 
@@ -63,29 +70,32 @@ def submit_intake(
         raise InvalidInput("error.title_required", field="title")
     if form.go_live is not None and form.go_live < now.astimezone(settings.timezone).date():
         raise InvalidInput("error.go_live_past", field="go_live")
-    assessment = intake.score_risk(form.answers, rules)
-    context_text = " ".join([review.announcement_text, form.summary, form.answers.third_parties])
-    regulations = sorted(
-        set(intake.derive_regulations(form.answers, text=context_text, rules=rules))
-    )
+    answers = form.answers.as_answers() if isinstance(form.answers, intake.IntakeAnswers) else dict(form.answers)
+    assessment = intake.score_risk(answers, rules)
+    # derive_regulations also reads the text answers the questionnaire marks (third parties, ...).
+    context_text = " ".join([review.announcement_text, form.summary])
+    regulations = sorted(set(intake.derive_regulations(answers, text=context_text, rules=rules)))
     before = {"title": review.title, "owner": review.owner_id, "go_live": review.go_live,
               "risk_tier": review.risk_tier}
     review.title = title
     review.summary = clean(form.summary, MAX_TEXT)
     review.owner_id = form.owner_id or review.owner_id
     review.go_live = form.go_live
-    review.answers = _answers_dict(form.answers)
+    review.answers = answers
+    review.questionnaire_digest = record_questionnaire(session, rules.questionnaire, now=now)
     review.links = clean(form.links, 1000)
     review.risk_score = assessment.score
     review.risk_tier = assessment.tier
-    review.risk_reasons = [{"code": r.code, "points": r.points} for r in assessment.reasons]
+    # The words are kept with the points, so the card says what the questionnaire said when it was scored.
+    review.risk_reasons = [{"code": r.code, "points": r.points, "label": r.label} for r in assessment.reasons]
     review.regulations = regulations
     to_state = State.IN_REVIEW if review.state == State.NEEDS_INFO else None
     transition(
         session, workspace=workspace, review=review, actor=actor, action="intake_submitted",
         to_state=to_state, now=now,
         data={"before": before, "risk_score": assessment.score, "risk_tier": assessment.tier,
-              "regulations": regulations, "answers": review.answers},
+              "regulations": regulations, "answers": review.answers,
+              "questionnaire": review.questionnaire_digest},
     )
     if to_state is not None:
         notices.info_answered(session, settings=settings, review=review, actor_id=actor.user_id)
@@ -97,13 +107,21 @@ def submit_intake(
     return review
 
 
-def _answers_dict(answers: intake.IntakeAnswers) -> dict[str, Any]:
-    return {
-        "data_classification": answers.data_classification,
-        "sensitive_data": sorted(answers.sensitive_data),
-        "exposure": answers.exposure,
-        "hosting": answers.hosting,
-        "third_parties": answers.third_parties,
-        "uses_ai": answers.uses_ai,
-        "changes_auth": answers.changes_auth,
-    }
+def record_questionnaire(session: Session, questionnaire: intake.Questionnaire, *, now: datetime | None = None) -> str:
+    """Stores the questionnaire's definition once per digest (never changed after); returns the digest."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(QuestionnaireVersion)
+        .values(digest=questionnaire.digest, version=questionnaire.version, definition=questionnaire.to_dict(),
+                first_used_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["digest"])
+    )
+    return questionnaire.digest
+
+
+def questionnaire_of(session: Session, review: Review) -> intake.Questionnaire | None:
+    """The questionnaire the review was answered with; None before versions were kept (or never answered)."""
+    if not review.questionnaire_digest:
+        return None
+    stored = session.get(QuestionnaireVersion, review.questionnaire_digest)
+    return intake.questionnaire_from_dict(stored.definition) if stored is not None else None
