@@ -28,7 +28,9 @@ class Failure(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"secreview: {self.format_message()}", err=True)
+        # A broken questionnaire has one line per mistake; each line reads on its own.
+        for line in self.format_message().splitlines() or [""]:
+            click.echo(f"secreview: {line}", err=True)
 
 
 class ConfigFailure(Failure):

@@ -215,7 +215,8 @@ class Settings(BaseSettings):
                 raise SettingsError(f"{name.upper()} is not set: {_REQUIRED_HINTS.get(name, 'required here')}")
 
     def intake_rules(self) -> intake.IntakeRules:
-        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or defaults."""
+        """The announcement phrases, tags, weights, regulation rules and the intake questionnaire, from
+        SECREVIEW_CONFIG or the defaults."""
         if self.secreview_config is None:
             return intake.DEFAULT_RULES
         return load_rules_file(self.secreview_config)
@@ -254,7 +255,9 @@ def load_rules_file(path: Path) -> intake.IntakeRules:
     try:
         return intake.rules_from_config(data)
     except ValueError as exc:
-        raise SettingsError(f"SECREVIEW_CONFIG: {exc}") from None
+        # One line per mistake (a questionnaire reports all of its mistakes at once), each naming the file.
+        lines = exc.lines if isinstance(exc, intake.QuestionnaireError) else [str(exc)]
+        raise SettingsError("\n".join(f"SECREVIEW_CONFIG: {path}: {line}" for line in lines)) from None
 
 
 def load_settings(**overrides: Any) -> Settings:
