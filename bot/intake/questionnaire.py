@@ -209,7 +209,9 @@ class _Reader:
         return value
 
     def one_of(self, key: str, allowed: tuple[str, ...], default: str) -> str:
-        value = self.table.get(key, default)
+        if key not in self.table:
+            return default
+        value = self.table[key]
         if value not in allowed:
             self.fail(key, f"expected one of {', '.join(allowed)}, got {_show(value)}")
             return default
@@ -321,7 +323,7 @@ def _question(raw: object, index: int, errors: list[str], where: str) -> Questio
         regulations=r.regulations() if qtype in ("text", "yes_no") else (),
         risk_when=r.one_of("risk_when", ("yes", "no"), "yes") if qtype == "yes_no" else "yes",
         scan_for_regulations=r.flag("scan_for_regulations"),
-        prefill=r.one_of("prefill", ("", *PREFILLS), "") if qtype == "text" else "",
+        prefill=r.one_of("prefill", PREFILLS, "") if qtype == "text" else "",
     )
     if qtype in ("text", "yes_no") and question.points and not question.code:
         r.fail("code", "a question that brings points needs a code (its reason's name in [risk.weights])")
