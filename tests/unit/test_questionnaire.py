@@ -279,3 +279,13 @@ def test_answers_to_an_older_questionnaire_are_shown_in_its_words() -> None:
     rows = intake_views.questions_with_answers(review, bank)
     assert rows[0] == {"id": "title", "question": "Initiative", "answer": "Core banking API"}
     assert {"id": "go_live", "question": "Planned go-live", "answer": "2030-03-01"} in rows
+
+
+def test_the_readmes_questionnaire_examples_are_valid() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    examples = [tomllib.loads(b) for b in blocks if "[questionnaire]" in b]
+    assert len(examples) == 2
+    extended, bank = (intake.rules_from_config(e).questionnaire for e in examples)
+    assert extended.questions[-1].id == "dpia_done" and extended.get("uses_ai") is None
+    assert bank.digest == bank_rules().questionnaire.digest  # the README shows the tested bank file
