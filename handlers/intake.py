@@ -8,6 +8,8 @@ before the questionnaire changed is refused as out of date rather than recorded 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from datetime import date
@@ -46,6 +48,16 @@ def _metadata(**values: Any) -> str:
         values["text"] = text
 
 
+def _source_signature(context: BoltContext, *, workspace_id: str, user_id: str, channel: str, ts: str,
+                      thread_ts: str | None) -> str:
+    """Binds a modal's source message to the person it was opened for: private_metadata comes back from the
+    client, and a forged one must not make secreview reply in a thread that person never saw."""
+    settings = services_of(context).settings
+    key = (settings.slack_signing_secret or settings.slack_bot_token or "secreview").encode()
+    text = f"{workspace_id}:{user_id}:{channel}:{ts}:{thread_ts or ''}".encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()[:32]
+
+
 # --- opening ---------------------------------------------------------------------------------------------
 
 def _draft_review(*, actor: lifecycle.Actor, title: str = "", text: str = "", owner: str | None = None,
@@ -73,8 +85,10 @@ def open_intake_modal(*, client: WebClient, context: BoltContext, trigger_id: st
         assert services.detector is not None
         prefill = services.detector.prefill(source["text"], today=today)
         draft = _draft_review(actor=actor, text=source["text"], owner=source.get("author"), prefill=prefill)
+        signature = _source_signature(context, workspace_id=workspace_of(context, body), user_id=actor.user_id,
+                                      channel=source["channel"], ts=source["ts"], thread_ts=source.get("thread_ts"))
         metadata = _metadata(new=True, qv=digest, page=0, channel=source["channel"], ts=source["ts"],
-                             thread_ts=source.get("thread_ts"), text=source["text"][:SOURCE_TEXT_MAX])
+                             thread_ts=source.get("thread_ts"), sig=signature, text=source["text"][:SOURCE_TEXT_MAX])
         view = intake_views.intake_modal(review=draft, private_metadata=metadata, today=today,
                                          questionnaire=questionnaire)
     elif review is None:
@@ -158,8 +172,8 @@ def parse_intake(values: dict[str, Any], *, fallback_owner: str,
 
 # --- submissions -----------------------------------------------------------------------------------------
 
-def _record_intake(sub: Submission, answers: dict[str, Any], questionnaire: Questionnaire, view_id: str,
-                   multi_page: bool) -> None:
+def _record_intake(sub: Submission, sub_context: BoltContext, answers: dict[str, Any],
+                   questionnaire: Questionnaire, view_id: str, multi_page: bool) -> None:
     services = sub.services
     md = sub.metadata
 
@@ -177,14 +191,18 @@ def _record_intake(sub: Submission, answers: dict[str, Any], questionnaire: Ques
             assert services.detector is not None
             channel, ts = md.get("channel"), md.get("ts")
             from_message = isinstance(channel, str) and isinstance(ts, str)
+            thread_ts = md.get("thread_ts") if isinstance(md.get("thread_ts"), str) else None
+            if from_message and not hmac.compare_digest(str(md.get("sig") or ""), _source_signature(
+                    sub_context, workspace_id=sub.workspace_id, user_id=sub.actor.user_id, channel=channel,
+                    ts=ts, thread_ts=thread_ts)):
+                raise InvalidInput("error.stale_form", field=intake_views.first_block(questionnaire.questions))
             source_text = md.get("text") if from_message and isinstance(md.get("text"), str) else ""
             opened = announcements.open_review(
                 session, settings=services.settings, detector=services.detector, workspace_id=sub.workspace_id,
                 actor=sub.actor, text=source_text or f"{form.title}\n{form.summary}".strip(), title=form.title,
                 via="shortcut" if from_message else "new",
                 source_channel=channel if from_message else None, source_ts=ts if from_message else None,
-                source_thread_ts=md.get("thread_ts") if from_message and isinstance(md.get("thread_ts"), str)
-                else None,
+                source_thread_ts=thread_ts if from_message else None,
             )
             key = opened.review.number
         return intake_answers.submit_intake(session, settings=services.settings, workspace_id=sub.workspace_id,
@@ -240,7 +258,7 @@ def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             next_view = _next_page(sub, answers, questionnaire, view_id, page)
             ack(response_action="update", view=next_view)
             return
-        _record_intake(sub, answers, questionnaire, view_id, multi_page=len(all_pages) > 1)
+        _record_intake(sub, context, answers, questionnaire, view_id, multi_page=len(all_pages) > 1)
     except DomainError as exc:
         _errors(ack, exc, default_block)
         return

@@ -79,7 +79,7 @@ def request_review(ack: Ack, body: dict[str, Any], respond: Respond, client: Web
             and not message.get("bot_id") else None,
         }
         open_intake_modal(client=client, context=context, trigger_id=body.get("trigger_id"), review=None,
-                          actor=actor, source=source)
+                          actor=actor, source=source, body=body)
     except DomainError as exc:
         tell(body, respond, client, views.sentence(exc.user_message))
 

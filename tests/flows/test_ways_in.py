@@ -76,6 +76,20 @@ def test_message_shortcut_on_a_thread_reply_answers_in_that_thread(world: World)
     assert len(thread) == 3 and "SR-1" in flatten_text(thread[2])
 
 
+def test_a_forged_source_message_is_refused(world: World) -> None:
+    message = world.fake.add_message(ANNOUNCE, OWNER, IDEA)
+    elsewhere = world.fake.add_message(SECURITY, REVIEWER, "Reviewers only: the pen-test schedule")
+    shortcut_on(world, message, user=STRANGER)
+    modal = world.fake.wait_for(lambda: world.fake.views(user=STRANGER))[-1]
+    # The client sends private_metadata back: pointed at another message, it no longer matches its signature.
+    metadata = {**json.loads(modal["private_metadata"]), "channel": SECURITY, "ts": elsewhere["ts"]}
+    forged = payloads.view_submission(world.team, STRANGER, modal["callback_id"], json.dumps(metadata),
+                                      intake_values(), view=modal)
+    body = world.sender.send_interaction(forged).json()
+    assert body["response_action"] == "errors" and "out of date" in json.dumps(body["errors"])
+    assert world.reviews() == [] and world.fake.thread(SECURITY, elsewhere["ts"])[1:] == []
+
+
 def test_a_message_with_a_review_gets_no_second_one(world: World) -> None:
     message = world.fake.add_message(ANNOUNCE, OWNER, IDEA)
     shortcut_on(world, message, user=OWNER)
