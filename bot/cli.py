@@ -29,8 +29,9 @@ class Failure(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        # Several settings can be wrong at once: each problem is a line of its own, each marked as ours.
-        for line in self.format_message().splitlines():
+        # Several settings can be wrong at once, and a broken questionnaire has one line per mistake: each
+        # problem is a line of its own, each marked as ours.
+        for line in self.format_message().splitlines() or [""]:
             click.echo(f"secreview: {line}", err=True)
 
 

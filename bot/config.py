@@ -77,8 +77,10 @@ def invalid(key: str, /, **params: Any) -> ValueError:
 
 
 def problem_line(field: str, problem: str) -> str:
-    """One settings problem as secreview reports it: `VARIABLE: what is wrong`."""
-    return raw_message("settings.line", name=field.upper(), problem=problem)
+    """One settings problem as secreview reports it: `VARIABLE: what is wrong` (each line of a problem that has
+    several, such as a questionnaire's mistakes, names the variable)."""
+    return "\n".join(raw_message("settings.line", name=field.upper(), problem=line)
+                     for line in problem.splitlines() or [problem])
 
 
 def _split_list(value: Any) -> Any:
@@ -343,8 +345,8 @@ class Settings(BaseSettings):
         return tuple(self.secreview_languages)
 
     def intake_rules(self) -> intake.IntakeRules:
-        """The announcement phrases, tags, weights and regulation rules, from SECREVIEW_CONFIG or the defaults of
-        the configured languages."""
+        """The announcement phrases, tags, weights, regulation rules and the intake questionnaire, from
+        SECREVIEW_CONFIG or the defaults."""
         if self.secreview_config is None:
             return intake.rules_for_languages(self.languages)
         return load_rules_file(self.secreview_config, languages=self.languages)
@@ -429,7 +431,12 @@ def _read_rules(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.I
     workspace_roles_from_config(data)
     if "calendar" in data:
         closing_days_from_config(data["calendar"])
-    return intake.rules_from_config(data, languages=languages)
+    try:
+        return intake.rules_from_config(data, languages=languages)
+    except ValueError as exc:
+        # One line per mistake (a questionnaire reports all of its mistakes at once), each naming the file.
+        lines = exc.lines if isinstance(exc, intake.QuestionnaireError) else [str(exc)]
+        raise intake.QuestionnaireError([f"{path}: {line}" for line in lines]) from None
 
 
 def load_rules_file(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:

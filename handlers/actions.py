@@ -17,7 +17,8 @@ from bot.slack import views
 from handlers.commands import LIST_PAGE_SIZE, list_page, show_review
 from handlers.common import actor_of, say_ephemeral, services_of, workspace_of
 from handlers.home import publish_home
-from handlers.modals import open_ask_info_modal, open_decision_modal, open_intake_modal
+from handlers.intake import open_intake_modal
+from handlers.modals import open_ask_info_modal, open_decision_modal
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.common import render
 from bot.figures import digest, export, periods, reports
-from bot.review import lifecycle, safeguards, transitions
+from bot.review import intake_answers, lifecycle, safeguards, transitions
 from bot.review.errors import DomainError, NotAllowed
 from bot.review.states import DECIDED_STATES, OPEN_STATES
 from bot.slack import commands, views
 from bot.slack.commands import ParsedCommand, Sub
 from handlers.common import actor_of, say_ephemeral, say_sentence, services_of, workspace_of
-from handlers.modals import open_ask_info_modal, open_decision_modal, open_intake_modal
+from handlers.intake import open_intake_modal
+from handlers.modals import open_ask_info_modal, open_decision_modal
 from storage.models import AuditEvent, Review, utcnow
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,9 @@ def show_review(*, context: BoltContext, workspace_id: str, key: int) -> dict[st
             select(AuditEvent).where(AuditEvent.workspace_id == workspace_id, AuditEvent.review_id == review.id)
             .order_by(AuditEvent.seq)
         ))
-        return views.review_detail(review=review, events=events, now=utcnow())
+        # The answers as the questionnaire they were given to worded them (legacy reviews: the shipped one).
+        questionnaire = intake_answers.questionnaire_of(session, review)
+        return views.review_detail(review=review, events=events, now=utcnow(), questionnaire=questionnaire)
 
     return services.read(load)
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.common.ids import FunctionId
 from bot.review import announcements, lifecycle
 from bot.slack import queueing
 from handlers.common import services_of, workspace_of
@@ -56,8 +57,11 @@ def _is_human_top_level(event: dict[str, Any]) -> bool:
 
 
 def worth_keeping(context: BoltContext, event: dict[str, Any]) -> bool:
-    """Events that change something: announcements, edits and deletions, the trigger reaction."""
+    """Events that change something: announcements, edits and deletions, the trigger reaction, a workflow step."""
     kind = event.get("type")
+    if kind == "function_executed":
+        function = event.get("function") if isinstance(event.get("function"), dict) else {}
+        return function.get("callback_id") == FunctionId.OPEN_REVIEW
     if kind == "reaction_added":
         return event.get("reaction") == services_of(context).settings.secreview_trigger_emoji
     if kind != "message":

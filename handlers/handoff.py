@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
+from slack_bolt.request.payload_utils import is_block_actions, is_shortcut, is_slash_command
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Event types with a listener; the rest are answered here and go no further.
 _EVENT_PRIORITY = {"message": queueing.EVENT, "reaction_added": queueing.EVENT,
-                   "app_home_opened": queueing.PERSON_WAITING}
+                   "app_home_opened": queueing.PERSON_WAITING, "function_executed": queueing.EVENT}
 
 
 def _destination(body: dict[str, Any], context: BoltContext) -> tuple[str, int] | str:
@@ -41,9 +41,10 @@ def _destination(body: dict[str, Any], context: BoltContext) -> tuple[str, int] 
         if kind != "app_home_opened" and not worth_keeping(context, event):
             return "drop"  # chatter, bots, thread replies, other reactions: the listeners would ignore them too
         return event_id, _EVENT_PRIORITY[kind]
-    if is_slash_command(body) or is_block_actions(body):
-        # Answered with an empty ack and then through respond() and the outbox, like every secreview command
-        # and button. Modal submissions stay here: their answer (validation errors) is the acknowledgement.
+    if is_slash_command(body) or is_block_actions(body) or is_shortcut(body):
+        # Answered with an empty ack and then through respond(), views.open and the outbox, like every secreview
+        # command, button and shortcut. Modal submissions stay here: their answer (validation errors) is the
+        # acknowledgement.
         trigger = body.get("trigger_id")
         key = f"trigger:{trigger}" if isinstance(trigger, str) and trigger else f"request:{uuid.uuid4().hex}"
         return key, queueing.PERSON_WAITING

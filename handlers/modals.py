@@ -13,16 +13,15 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import intake
 from bot.common import render
 from bot.common.ids import BlockId, CallbackId
-from bot.review import announcements, decisions, intake_answers, lifecycle, transitions
+from bot.review import decisions, lifecycle, transitions
 from bot.review.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed
 from bot.review.states import OPEN_STATES
 from bot.slack import views
 from bot.slack.services import Services
 from handlers.common import actor_of, metadata, read_metadata, services_of, workspace_of
-from storage.models import Review, utcnow
+from storage.models import Review
 
 log = logging.getLogger(__name__)
 
@@ -30,27 +29,6 @@ KNOWN_REGULATIONS = ("GDPR", "PCI DSS", "HIPAA", "SOX", "NIS2", "DORA", "EU AI A
 
 
 # --- opening ---------------------------------------------------------------------------------------------
-
-def open_intake_modal(*, client: WebClient, context: BoltContext, trigger_id: str | None, review: Review | None,
-                      actor: lifecycle.Actor, title: str = "", body: dict[str, Any] | None = None) -> None:
-    """Opens the intake for an existing review (owner or reviewer) or for a new one (anyone)."""
-    services = services_of(context)
-    today = utcnow().astimezone(services.settings.timezone).date()
-    if review is None:
-        draft = Review(number=0, title=title, summary="", announcement_text="", owner_id=actor.user_id,
-                       announcer_id=actor.user_id, vendors=[], tags=[], regulations=[], answers=None,
-                       go_live=None, state="announced", links="", risk_reasons=[])
-        draft.conditions = []
-        draft.decisions = []
-        view = views.intake_modal(review=draft, private_metadata=metadata(new=True), today=today)
-    else:
-        if actor.user_id not in (review.owner_id, review.announcer_id) and not actor.may_review:
-            raise NotAllowed("refused.owner_or_reviewer", key=review.key, owner=review.owner_id)
-        if review.state not in OPEN_STATES:
-            raise InvalidTransition("error.invalid_transition", key=review.key, state=review.state, action="intake")
-        view = views.intake_modal(review=review, private_metadata=metadata(key=review.number), today=today)
-    client.views_open(trigger_id=trigger_id, view=view)
-
 
 def _load_open_review(context: BoltContext, workspace_id: str, key: int | str, action: str) -> Review:
     def load(session: Session) -> Review:
@@ -127,32 +105,6 @@ def _user(values: dict[str, Any], block: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_intake(values: dict[str, Any], *, fallback_owner: str) -> intake_answers.IntakeForm:
-    """The intake form from view.state.values; InvalidInput names the offending block."""
-    raw: dict[str, Any] = {
-        "data_classification": _selected(values, BlockId.CLASSIFICATION),
-        "sensitive_data": [v for v in _selected_many(values, BlockId.SENSITIVE) if v != "none"],
-        "exposure": _selected(values, BlockId.EXPOSURE),
-        "hosting": _selected(values, BlockId.HOSTING),
-        "third_parties": _text(values, BlockId.THIRD_PARTIES),
-        "uses_ai": _selected(values, BlockId.USES_AI),
-        "changes_auth": _selected(values, BlockId.CHANGES_AUTH),
-    }
-    for name in ("data_classification", "exposure", "hosting", "uses_ai", "changes_auth"):
-        if raw[name] is None:
-            raise InvalidInput("error.choose_one", field=name)
-    try:
-        answers = intake.parse_answers(raw)
-    except ValueError as exc:
-        field = next((name for name in raw if str(exc).startswith(name)), BlockId.CLASSIFICATION)
-        raise InvalidInput("error.bad_answer", field=field, text=str(exc)[:200]) from None
-    return intake_answers.IntakeForm(
-        title=_text(values, BlockId.TITLE), summary=_text(values, BlockId.SUMMARY),
-        owner_id=_user(values, BlockId.OWNER) or fallback_owner, go_live=_date(values, BlockId.GO_LIVE),
-        answers=answers, links=_text(values, BlockId.LINKS),
-    )
-
-
 def parse_decision(values: dict[str, Any]) -> decisions.DecisionForm:
     """The decision form from view.state.values."""
     outcome = _selected(values, BlockId.OUTCOME)
@@ -222,25 +174,6 @@ def _record(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
     return None
 
 
-def _intake(sub: Submission) -> None:
-    services = sub.services
-    form = parse_intake(sub.values, fallback_owner=sub.actor.user_id)
-
-    def change(session: Session) -> Review:
-        key = sub.metadata.get("key")
-        if sub.metadata.get("new") or not isinstance(key, int):
-            assert services.detector is not None
-            opened = announcements.open_review(
-                session, settings=services.settings, detector=services.detector, workspace_id=sub.workspace_id,
-                actor=sub.actor, text=f"{form.title}\n{form.summary}".strip(), title=form.title, via="new",
-            )
-            key = opened.review.number
-        return intake_answers.submit_intake(session, settings=services.settings, workspace_id=sub.workspace_id,
-                                            actor=sub.actor, key=key, form=form, rules=services.rules)
-
-    services.write(change)
-
-
 def _decision(sub: Submission) -> None:
     if not sub.actor.may_review:
         raise NotAllowed("refused.reviewer_only", action="decide reviews")
@@ -258,11 +191,6 @@ def _ask_info(sub: Submission) -> None:
                                                           question=question))
 
 
-def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    """Records the intake (or opens a new review from it); field errors are shown on the field."""
-    _record(ack, body, view, context, BlockId.TITLE, _intake)
-
-
 def decision_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     """Records the decision; the permission is checked again here, whatever the modal was opened with."""
     _record(ack, body, view, context, BlockId.OUTCOME, _decision)
@@ -275,6 +203,5 @@ def ask_info_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], con
 
 def register(app: App) -> None:
     """Binds the modal submissions."""
-    app.view(CallbackId.INTAKE.value)(intake_submitted)
     app.view(CallbackId.DECISION.value)(decision_submitted)
     app.view(CallbackId.ASK_INFO.value)(ask_info_submitted)

@@ -102,10 +102,14 @@ class Review(Base):
     announcer_id: Mapped[str] = mapped_column(String(32))
     source_channel: Mapped[str | None] = mapped_column(String(32))
     source_ts: Mapped[str | None] = mapped_column(String(32))
+    # The thread a source message is a reply in (a message shortcut on a reply): replies go there, not under it.
+    source_thread_ts: Mapped[str | None] = mapped_column(String(32))
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32))
     go_live: Mapped[date | None] = mapped_column(Date)
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The questionnaire the answers were given to (QuestionnaireVersion.digest); None before version 0008.
+    questionnaire_digest: Mapped[str | None] = mapped_column(String(32))
     links: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     vendors: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -210,6 +214,35 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class QuestionnaireVersion(Base):
+    """A questionnaire as reviews were answered with it, stored once per content digest and never changed.
+
+    A review keeps its digest, so changing the questionnaire file never changes what an old review was asked.
+    """
+
+    __tablename__ = "questionnaires"
+
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[str] = mapped_column(String(100), default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntakeDraft(Base):
+    """The pages of a long intake answered so far, until its last page is submitted (one row per open modal)."""
+
+    __tablename__ = "intake_drafts"
+    __table_args__ = (UniqueConstraint("workspace_id", "view_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    view_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    questionnaire_digest: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ProcessedEvent(Base):

@@ -22,6 +22,19 @@ class CallbackId(StrEnum):
     ASK_INFO = "ask-info-modal"
 
 
+class ShortcutId(StrEnum):
+    """Callback ids of the shortcuts in the manifest."""
+
+    REQUEST_REVIEW = "request-security-review"  # on a message
+    NEW_REVIEW = "new-security-review"  # global (the ⚡ menu)
+
+
+class FunctionId(StrEnum):
+    """Callback ids of the Workflow Builder steps (the manifest's `functions`)."""
+
+    OPEN_REVIEW = "open_security_review"
+
+
 class BlockId(StrEnum):
     TITLE = "title"
     SUMMARY = "summary"

@@ -13,12 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import AuditEvent, Review
+from bot import intake
+from bot.review.intake_facts import questions_with_answers
+from storage.models import AuditEvent, QuestionnaireVersion, Review
 
 CSV_COLUMNS = (
     "workspace", "key", "title", "state", "owner", "assignee", "announced_at", "go_live", "due_at", "risk_tier",
     "risk_score", "tags", "vendors", "regulations", "decision_outcome", "decided_by", "decided_at", "rationale",
     "cost_avoided", "currency", "conditions_open", "conditions_done", "conditions_waived", "events",
+    "questionnaire", "intake",
 )
 
 
@@ -50,14 +53,22 @@ def iter_reviews(session: Session, *, workspace_id: str, batch: int = 500) -> It
             .order_by(AuditEvent.seq)
         ):
             events.setdefault(event.review_id or 0, []).append(event)
+        digests = {r.questionnaire_digest for r in reviews if r.questionnaire_digest}
+        questionnaires = {
+            v.digest: intake.questionnaire_from_dict(v.definition)
+            for v in session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.digest.in_(digests)))
+        } if digests else {}
         for review in reviews:
-            yield _review_row(review, events.get(review.id, []))
+            asked = questionnaires.get(review.questionnaire_digest or "")
+            yield _review_row(review, events.get(review.id, []), asked)
         last_id = reviews[-1].id
         session.expunge_all()
 
 
-def _review_row(review: Review, events: list[AuditEvent]) -> dict[str, Any]:
+def _review_row(review: Review, events: list[AuditEvent], asked: intake.Questionnaire | None) -> dict[str, Any]:
     decision = review.latest_decision
+    # The questions as the review was asked them (reviews answered before versions were kept: the shipped ones).
+    questionnaire = asked or intake.DEFAULT_QUESTIONNAIRE
     return {
         "workspace": review.workspace_id,
         "key": review.key,
@@ -76,6 +87,9 @@ def _review_row(review: Review, events: list[AuditEvent]) -> dict[str, Any]:
         "risk_score": review.risk_score,
         "risk_reasons": review.risk_reasons,
         "answers": review.answers,
+        "questionnaire": {"digest": review.questionnaire_digest, "version": questionnaire.version}
+        if review.answers is not None else None,
+        "intake": questions_with_answers(review, questionnaire) if review.answers is not None else [],
         "tags": review.tags,
         "vendors": review.vendors,
         "regulations": review.regulations,
@@ -134,6 +148,8 @@ def to_csv(rows: Iterator[dict[str, Any]]) -> str:
             decision.get("decided_by") or "", decision.get("decided_at") or "", decision.get("rationale") or "",
             decision.get("cost_avoided") or "", decision.get("currency") or "", states.count("open"),
             states.count("done"), states.count("waived"), len(row["events"]),
+            (row["questionnaire"] or {}).get("version") or "",
+            "; ".join(f"{q['question']}: {q['answer']}" for q in row["intake"]),
         ]
         writer.writerow([_csv_safe(v) if isinstance(v, str) else v for v in values])
     return buffer.getvalue()

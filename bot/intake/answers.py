@@ -1,14 +1,28 @@
-"""The intake questionnaire's answers: IntakeAnswers, and parse_answers() to validate raw form or JSON values."""
+"""The intake's answers: parse_answer()/parse_questionnaire_answers() validate raw form or JSON values against
+a questionnaire, keyed by question id; IntakeAnswers and parse_answers() are the shipped questionnaire's answers
+as one typed value (what the demo data and older callers use).
+
+Answers as stored: text → str, date → "YYYY-MM-DD", user → user id, single choice → its value, multiple choice →
+the sorted list of values ("none of these" is the empty list), yes/no → bool; an unanswered optional question is
+None ("" for text, [] for a multiple choice).
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from bot.intake.rules import ANSWER_CHOICES, THIRD_PARTIES_MAX
+from bot.intake.questionnaire import Question, Questionnaire
+from bot.intake.rules import DEFAULT_QUESTIONNAIRE
+
+_TRUE = frozenset({"yes", "true", "y", "1", "on"})
+_FALSE = frozenset({"no", "false", "n", "0", "off"})
+_USER_PREFIXES = ("U", "W")
 
 
 @dataclass(frozen=True)
 class IntakeAnswers:
-    """The intake questionnaire's answers that decide risk and regulations."""
+    """The shipped questionnaire's answers that decide risk and regulations."""
 
     data_classification: str
     sensitive_data: frozenset[str]
@@ -17,6 +31,18 @@ class IntakeAnswers:
     third_parties: str
     uses_ai: bool
     changes_auth: bool
+
+    def as_answers(self) -> dict[str, Any]:
+        """The answers keyed by question id, as a review stores them."""
+        return {
+            "data_classification": self.data_classification,
+            "sensitive_data": sorted(self.sensitive_data),
+            "exposure": self.exposure,
+            "hosting": self.hosting,
+            "third_parties": self.third_parties,
+            "uses_ai": self.uses_ai,
+            "changes_auth": self.changes_auth,
+        }
 
 
 def _show(value: object) -> str:
@@ -32,47 +58,42 @@ def _choice_value(value: object) -> object:
     return value
 
 
-def _parse_choice(raw: Mapping[str, object], name: str) -> str:
-    """One of ANSWER_CHOICES[name]."""
-    choices = ANSWER_CHOICES[name]
-    if raw.get(name) is None:
-        raise ValueError(f"{name}: required, one of {', '.join(choices)}")
-    value = _choice_value(raw[name])
-    if value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(choices)}; got {_show(raw[name])}")
-    return str(value)
+def _single(question: Question, value: object) -> str | None:
+    choices = question.values
+    if value is None or (value == "" and not question.required):
+        if question.required:
+            raise ValueError(f"{question.id}: required, one of {', '.join(choices)}")
+        return None
+    normal = _choice_value(value)
+    if normal not in choices:
+        raise ValueError(f"{question.id}: expected one of {', '.join(choices)}; got {_show(value)}")
+    return str(normal)
 
 
-def _parse_sensitive(raw: Mapping[str, object]) -> frozenset[str]:
-    """The kinds of sensitive data, from a list or a comma-separated string; "none" is the empty set."""
-    value = raw.get("sensitive_data")
+def _multiple(question: Question, value: object) -> list[str]:
     if value is None:
-        return frozenset()
-    if isinstance(value, str):
-        items: list[object] = [v for v in value.split(",") if v.strip()]
+        items: list[object] = []
+    elif isinstance(value, str):
+        items = [v for v in value.split(",") if v.strip()]
     elif isinstance(value, list | tuple | set | frozenset):
         items = list(value)
     else:
-        raise ValueError(f"sensitive_data: expected a list of values, got {_show(value)}")
-    choices = ANSWER_CHOICES["sensitive_data"]
-    kinds: set[str] = set()
+        raise ValueError(f"{question.id}: expected a list of values, got {_show(value)}")
+    chosen: set[str] = set()
     for item in items:
         normal = _choice_value(item)
-        if normal not in choices:
-            raise ValueError(f"sensitive_data: expected values from {', '.join(choices)}; got {_show(item)}")
-        kinds.add(str(normal))
-    if "none" in kinds and len(kinds) > 1:
-        raise ValueError("sensitive_data: 'none' cannot be combined with other kinds of data")
-    return frozenset(kinds - {"none"})
+        if normal not in question.values:
+            raise ValueError(f"{question.id}: expected values from {', '.join(question.values)}; got {_show(item)}")
+        chosen.add(str(normal))
+    exclusive = {c.value for c in question.choices if c.exclusive}
+    if chosen & exclusive and len(chosen) > 1:
+        raise ValueError(f"{question.id}: {sorted(chosen & exclusive)[0]!r} cannot be combined with other answers")
+    if question.required and not chosen:
+        raise ValueError(f"{question.id}: required, at least one of {', '.join(question.values)}")
+    return sorted(chosen - exclusive)
 
 
-_TRUE = frozenset({"yes", "true", "y", "1", "on"})
-_FALSE = frozenset({"no", "false", "n", "0", "off"})
-
-
-def _parse_flag(raw: Mapping[str, object], name: str) -> bool:
-    """A yes/no answer, from a bool, 0/1 or a word."""
-    value = raw.get(name)
+def _flag(question: Question, value: object) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -83,27 +104,74 @@ def _parse_flag(raw: Mapping[str, object], name: str) -> bool:
             return True
         if word in _FALSE:
             return False
+    if value is None or value == "":
+        if question.required:
+            raise ValueError(f"{question.id}: required, yes or no")
+        return None
+    raise ValueError(f"{question.id}: expected yes or no, got {_show(value)}")
+
+
+def _text(question: Question, value: object) -> str:
     if value is None:
-        raise ValueError(f"{name}: required, yes or no")
-    raise ValueError(f"{name}: expected yes or no, got {_show(value)}")
+        value = ""
+    if not isinstance(value, str):
+        raise ValueError(f"{question.id}: expected text, got {_show(value)}")
+    value = value.strip()
+    if len(value) > question.max_length:
+        raise ValueError(f"{question.id}: at most {question.max_length} characters, got {len(value)}")
+    if question.required and not value:
+        raise ValueError(f"{question.id}: required")
+    return value
+
+
+def _date(question: Question, value: object) -> str | None:
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or value == "":
+        if question.required:
+            raise ValueError(f"{question.id}: required, a date like 2027-01-15")
+        return None
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"{question.id}: expected a date like 2027-01-15, got {_show(value)}") from None
+
+
+def _user(question: Question, value: object) -> str | None:
+    if value is None or value == "":
+        if question.required:
+            raise ValueError(f"{question.id}: required, a Slack user")
+        return None
+    text = str(value).strip()
+    if not isinstance(value, str) or not text.startswith(_USER_PREFIXES) or not text[1:].isalnum() or len(text) > 32:
+        raise ValueError(f"{question.id}: expected a Slack user ID like U012AB3CD, got {_show(value)}")
+    return text
+
+
+_PARSERS: dict[str, Any] = {"text": _text, "date": _date, "user": _user, "single_choice": _single,
+                            "multiple_choice": _multiple, "yes_no": _flag}
+
+
+def parse_answer(question: Question, value: object) -> Any:
+    """One answer, validated and normalised; a ValueError starts with the question's id."""
+    return _PARSERS[question.type](question, value)
+
+
+def parse_questionnaire_answers(questionnaire: Questionnaire, raw: Mapping[str, object]) -> dict[str, Any]:
+    """The answers kept with a review (every question but title, owner, ...), validated; keys of other fields
+    are ignored."""
+    return {q.id: parse_answer(q, raw.get(q.id)) for q in questionnaire.scored}
 
 
 def parse_answers(raw: Mapping[str, object]) -> IntakeAnswers:
-    """Validates raw form or JSON values; a ValueError names the field; keys of other fields are ignored."""
-    third = raw.get("third_parties")
-    if third is None:
-        third = ""
-    if not isinstance(third, str):
-        raise ValueError(f"third_parties: expected text, got {_show(third)}")
-    third = third.strip()
-    if len(third) > THIRD_PARTIES_MAX:
-        raise ValueError(f"third_parties: at most {THIRD_PARTIES_MAX} characters, got {len(third)}")
+    """The shipped questionnaire's answers from raw form or JSON values; a ValueError names the field."""
+    answers = parse_questionnaire_answers(DEFAULT_QUESTIONNAIRE, raw)
     return IntakeAnswers(
-        data_classification=_parse_choice(raw, "data_classification"),
-        sensitive_data=_parse_sensitive(raw),
-        exposure=_parse_choice(raw, "exposure"),
-        hosting=_parse_choice(raw, "hosting"),
-        third_parties=third,
-        uses_ai=_parse_flag(raw, "uses_ai"),
-        changes_auth=_parse_flag(raw, "changes_auth"),
+        data_classification=answers["data_classification"],
+        sensitive_data=frozenset(answers["sensitive_data"]),
+        exposure=answers["exposure"],
+        hosting=answers["hosting"],
+        third_parties=answers["third_parties"],
+        uses_ai=answers["uses_ai"],
+        changes_auth=answers["changes_auth"],
     )

@@ -1,10 +1,18 @@
-"""Risk and regulations from the answers: score_risk() with the reasons for its score, derive_regulations()."""
+"""Risk and regulations from the answers: score_risk() with the reasons for its score, derive_regulations().
 
-from dataclasses import dataclass
+Both follow the questionnaire in the rules (IntakeRules.questionnaire): every chosen choice brings its points
+and regulations, a yes/no answer its own when it is the scoring answer, a text answer its own when it names
+something (not "none" or "n/a"). [risk.weights] in the configuration overrides the points of a reason code.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.intake.answers import IntakeAnswers
 from bot.intake.detect import _detector_for
-from bot.intake.rules import ANSWER_FLAGS, DEFAULT_RULES, REASON_CODES, SENSITIVE_KINDS, TIERS, IntakeRules
+from bot.intake.questionnaire import Question, Questionnaire
+from bot.intake.rules import DEFAULT_RULES, TIERS, IntakeRules, reason_codes
 
 
 @dataclass(frozen=True)
@@ -13,6 +21,8 @@ class RiskReason:
 
     code: str
     points: int
+    # The card's words for it, as the questionnaire said when the review was scored.
+    label: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -24,30 +34,57 @@ class RiskAssessment:
     reasons: tuple[RiskReason, ...]
 
 
-# On equal points, reasons keep the order of REASON_CODES (classification, data, exposure, ...).
-_REASON_ORDER = {code: i for i, code in enumerate(REASON_CODES)}
 # An owner who writes "none" or "n/a" has not named a third party.
-_NO_THIRD_PARTY = frozenset(
+_NOTHING = frozenset(
     {"", "none", "no", "n/a", "na", "nil", "nobody", "no one", "-", "no third parties", "not applicable"}
 )
+Answers = IntakeAnswers | Mapping[str, Any]
 
 
-def _has_third_parties(text: str) -> bool:
-    """Whether the third-parties answer names anyone."""
-    return " ".join(text.lower().strip(" .!").split()) not in _NO_THIRD_PARTY
+def says_something(text: str) -> bool:
+    """Whether a text answer names anything (rather than "none", "n/a", ...)."""
+    return " ".join(text.lower().strip(" .!").split()) not in _NOTHING
 
 
-def score_risk(answers: IntakeAnswers, rules: IntakeRules = DEFAULT_RULES) -> RiskAssessment:
+def _as_mapping(answers: Answers) -> Mapping[str, Any]:
+    return answers.as_answers() if isinstance(answers, IntakeAnswers) else answers
+
+
+def _chosen(question: Question, value: object) -> list[tuple[str, int, str, tuple[str, ...]]]:
+    """(code, points, words, regulations) of what this answer brings."""
+    if question.type in ("single_choice", "multiple_choice"):
+        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        picked = [c for c in question.choices if c.value in {str(v) for v in values if v is not None}]
+        return [(c.code, c.points, c.reason, c.regulations) for c in picked if not c.exclusive]
+    if question.type == "yes_no":
+        fires = value is True if question.risk_when == "yes" else value is False
+        return [(question.code, question.points, question.reason, question.regulations)] if fires else []
+    text_scores = question.type == "text" and (question.code or question.regulations)
+    if text_scores and isinstance(value, str) and says_something(value):
+        return [(question.code, question.points, question.reason, question.regulations)]
+    return []
+
+
+def _contributions(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> list[tuple[str, int, str,
+                                                                                           tuple[str, ...]]]:
+    found = []
+    for question in questionnaire.scored:
+        found += _chosen(question, answers.get(question.id))
+    return found
+
+
+def score_risk(answers: Answers, rules: IntakeRules = DEFAULT_RULES) -> RiskAssessment:
     """Adds up the points of each answer; the reasons say why, highest points first."""
-    codes = [f"classification_{answers.data_classification}"]
-    codes += [f"sensitive_{kind}" for kind in SENSITIVE_KINDS if kind in answers.sensitive_data]
-    codes += [f"exposure_{answers.exposure}", f"hosting_{answers.hosting}"]
-    codes += [flag for flag in ANSWER_FLAGS if getattr(answers, flag)]
-    if _has_third_parties(answers.third_parties):
-        codes.append("third_parties")
-    reasons = [RiskReason(code, rules.risk_weights.get(code, 0)) for code in codes]
+    questionnaire = rules.questionnaire
+    order = {code: i for i, code in enumerate(reason_codes(questionnaire))}
+    reasons = [
+        RiskReason(code, rules.risk_weights.get(code, points), label)
+        for code, points, label, _ in _contributions(questionnaire, _as_mapping(answers))
+        if code
+    ]
     reasons = [r for r in reasons if r.points > 0]
-    reasons.sort(key=lambda r: (-r.points, _REASON_ORDER.get(r.code, len(_REASON_ORDER))))
+    # On equal points, reasons keep the questionnaire's order (choices, then yes/no, then text answers).
+    reasons.sort(key=lambda r: (-r.points, order.get(r.code, len(order))))
     score = sum(r.points for r in reasons)
     tier = TIERS[0]
     for name in TIERS:
@@ -56,15 +93,26 @@ def score_risk(answers: IntakeAnswers, rules: IntakeRules = DEFAULT_RULES) -> Ri
     return RiskAssessment(score=score, tier=tier, reasons=tuple(reasons))
 
 
+def scanned_text(answers: Answers, rules: IntakeRules = DEFAULT_RULES) -> str:
+    """The text answers the questionnaire asks to read for regulation keywords (third parties, ...)."""
+    mapping = _as_mapping(answers)
+    return "\n".join(str(mapping.get(q.id) or "") for q in rules.questionnaire.scored
+                     if q.type == "text" and q.scan_for_regulations)
+
+
 def derive_regulations(
-    answers: IntakeAnswers, *, text: str = "", rules: IntakeRules = DEFAULT_RULES
+    answers: Answers, *, text: str = "", rules: IntakeRules = DEFAULT_RULES
 ) -> tuple[str, ...]:
     """Regulations the project touches, from its answers and from keywords in its text; sorted."""
-    flags = {flag for flag in ANSWER_FLAGS if getattr(answers, flag)}
-    found = {
+    mapping = _as_mapping(answers)
+    found = {name for *_, regulations in _contributions(rules.questionnaire, mapping) for name in regulations}
+    sensitive = mapping.get("sensitive_data")
+    kinds = {str(v) for v in sensitive} if isinstance(sensitive, list | tuple | set | frozenset) else set()
+    flags = {q.id for q in rules.questionnaire.scored if q.type == "yes_no" and mapping.get(q.id) is True}
+    found.update(
         rule.regulation
         for rule in rules.regulation_rules
-        if rule.when_sensitive & answers.sensitive_data or rule.when_flags & flags
-    }
-    found.update(_detector_for(rules).regulation_hints(f"{text}\n{answers.third_parties}"))
+        if rule.when_sensitive & kinds or rule.when_flags & flags
+    )
+    found.update(_detector_for(rules).regulation_hints(f"{text}\n{scanned_text(mapping, rules)}"))
     return tuple(sorted(found))

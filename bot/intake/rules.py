@@ -1,51 +1,66 @@
 """The intake's vocabulary and rules: answer choices, tiers, reason codes, limits, RegulationRule,
 IntakeRules and DEFAULT_RULES (the lists and weights used when the configuration says nothing).
+
+The answer vocabulary (choices, reason codes and their default points) is that of the shipped questionnaire,
+templates/questionnaire.toml; a configured questionnaire brings its own (IntakeRules.questionnaire).
 """
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.intake.languages import ANNOUNCEMENT_PHRASES, check_languages
+from bot.intake.questionnaire import Questionnaire, shipped_questionnaire
 
 # ---------------------------------------------------------------------------------------------------------
-# Answer vocabulary and reason codes
+# Answer vocabulary and reason codes (of the shipped questionnaire)
 # ---------------------------------------------------------------------------------------------------------
 
-SENSITIVE_KINDS: tuple[str, ...] = ("personal", "payment_card", "health", "credentials")
-ANSWER_FLAGS: tuple[str, ...] = ("uses_ai", "changes_auth")
+DEFAULT_QUESTIONNAIRE: Questionnaire = shipped_questionnaire()
 TIERS: tuple[str, ...] = ("low", "medium", "high", "critical")
 
+
+def _sensitive_kinds(questionnaire: Questionnaire) -> tuple[str, ...]:
+    question = questionnaire.get("sensitive_data")
+    return tuple(c.value for c in question.choices if not c.exclusive) if question else ()
+
+
+def reason_codes(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """Every reason code the questionnaire's answers can bring: choices first, then yes/no, then text answers
+    (the order of equal points on the card)."""
+    rank = {"single_choice": 0, "multiple_choice": 0, "yes_no": 1, "text": 2}
+    ordered = sorted((q for q in questionnaire.scored if q.type in rank), key=lambda q: rank[q.type])
+    codes: list[str] = []
+    for q in ordered:
+        codes += [c.code for c in q.choices if not c.exclusive]
+        if q.code:
+            codes.append(q.code)
+    return tuple(dict.fromkeys(codes))
+
+
+def default_points(questionnaire: Questionnaire) -> dict[str, int]:
+    """The points each reason code brings, as the questionnaire says."""
+    points: dict[str, int] = {}
+    for q in questionnaire.scored:
+        for c in q.choices:
+            if not c.exclusive:
+                points[c.code] = c.points
+        if q.code:
+            points[q.code] = q.points
+    return points
+
+
+SENSITIVE_KINDS: tuple[str, ...] = _sensitive_kinds(DEFAULT_QUESTIONNAIRE)
+ANSWER_FLAGS: tuple[str, ...] = tuple(q.id for q in DEFAULT_QUESTIONNAIRE.scored if q.type == "yes_no")
+
+# The option values of every choice and yes/no question; "none" is an option of sensitive_data so that an
+# owner states it explicitly; it parses to an empty set.
 ANSWER_CHOICES: dict[str, tuple[str, ...]] = {
-    "data_classification": ("public", "internal", "confidential", "restricted"),
-    # "none" is an option in the modal so that an owner states it explicitly; it parses to an empty set.
-    "sensitive_data": (*SENSITIVE_KINDS, "none"),
-    "exposure": ("internal", "partners", "internet"),
-    "hosting": ("on_prem", "own_cloud", "saas"),
-    "uses_ai": ("yes", "no"),
-    "changes_auth": ("yes", "no"),
+    q.id: q.values for q in DEFAULT_QUESTIONNAIRE.scored if q.type in ("single_choice", "multiple_choice", "yes_no")
 }
 
-# Every reason code score_risk() can emit; templates/risk_reasons.toml has one label per code.
-# Codes with 0 default points exist so that a deployment can weight them without a code change.
-REASON_CODES: tuple[str, ...] = (
-    "classification_public",
-    "classification_internal",
-    "classification_confidential",
-    "classification_restricted",
-    "sensitive_personal",
-    "sensitive_payment_card",
-    "sensitive_health",
-    "sensitive_credentials",
-    "exposure_internal",
-    "exposure_partners",
-    "exposure_internet",
-    "hosting_on_prem",
-    "hosting_own_cloud",
-    "hosting_saas",
-    "uses_ai",
-    "changes_auth",
-    "third_parties",
-)
+# Every reason code score_risk() can emit with the shipped questionnaire; templates/risk_reasons.toml has one
+# label per code. Codes with 0 default points exist so that a deployment can weight them without a code change.
+REASON_CODES: tuple[str, ...] = reason_codes(DEFAULT_QUESTIONNAIRE)
 
 TITLE_MAX = 150
 THIRD_PARTIES_MAX = 3000  # Slack's limit for a plain_text_input, so a longer value cannot come from the modal
@@ -82,6 +97,8 @@ class IntakeRules:
     # The languages announcements are written in (SECREVIEW_LANGUAGES): their dates are read, and their
     # announcement phrases are the default phrases.
     languages: tuple[str, ...] = ("en",)
+    # The intake's questions; risk_weights holds the points of its reason codes.
+    questionnaire: Questionnaire = DEFAULT_QUESTIONNAIRE
 
 
 DEFAULT_RULES = IntakeRules(
@@ -148,42 +165,23 @@ DEFAULT_RULES = IntakeRules(
         "chatgpt": "OpenAI",
         "sfdc": "Salesforce",
     },
-    risk_weights={
-        "classification_public": 0,
-        "classification_internal": 0,
-        "classification_confidential": 2,
-        "classification_restricted": 4,
-        "sensitive_personal": 3,
-        "sensitive_payment_card": 4,
-        "sensitive_health": 4,
-        "sensitive_credentials": 3,
-        "exposure_internal": 0,
-        "exposure_partners": 1,
-        "exposure_internet": 2,
-        "hosting_on_prem": 0,
-        "hosting_own_cloud": 1,
-        "hosting_saas": 2,
-        "uses_ai": 2,
-        "changes_auth": 3,
-        "third_parties": 1,
-    },
+    risk_weights=default_points(DEFAULT_QUESTIONNAIRE),
     # With the weights above: an internal tool on our own infrastructure stays low (fast track); a SaaS
     # with personal data is high; cards or health data on the internet with an auth change are critical.
     tier_thresholds={"low": 0, "medium": 4, "high": 8, "critical": 14},
     regulation_rules=(
+        # Personal, card and health data bring GDPR, PCI DSS and HIPAA through the questionnaire's choices
+        # (templates/questionnaire.toml); these rules add what the announcement's words say.
         RegulationRule(
             "GDPR",
-            when_sensitive=frozenset({"personal"}),
             keywords=("gdpr", "personal data", "pii", "data subject", "data subjects", "dpia"),
         ),
         RegulationRule(
             "PCI DSS",
-            when_sensitive=frozenset({"payment_card"}),
             keywords=("pci", "pci dss", "cardholder data", "credit card", "credit cards", "card data"),
         ),
         RegulationRule(
             "HIPAA",
-            when_sensitive=frozenset({"health"}),
             keywords=(
                 "hipaa", "phi", "protected health information", "patient data", "patient records",
                 "medical records", "ehr", "electronic health records",
@@ -216,9 +214,9 @@ DEFAULT_RULES = IntakeRules(
         ),
         RegulationRule(
             "EU AI Act",
-            # Every AI system has at least the Act's literacy and transparency duties; the keywords name
-            # the high-risk uses that matter even when the owner has not answered the questionnaire yet.
-            when_flags=frozenset({"uses_ai"}),
+            # Every AI system has at least the Act's literacy and transparency duties (the questionnaire's
+            # uses_ai brings it); the keywords name the high-risk uses that matter even when the owner has not
+            # answered the questionnaire yet.
             keywords=(
                 "ai act", "facial recognition", "biometric identification", "emotion recognition",
                 "credit scoring", "cv screening",

@@ -5,20 +5,20 @@ from collections.abc import Mapping
 from itertools import pairwise
 
 from bot.intake.answers import _show
+from bot.intake.questionnaire import Questionnaire, questionnaire_from_config
 from bot.intake.rules import (
-    ANSWER_FLAGS,
-    REASON_CODES,
-    SENSITIVE_KINDS,
     TIERS,
     IntakeRules,
     RegulationRule,
+    default_points,
+    reason_codes,
     rules_for_languages,
 )
 from bot.intake.text import _phrase_words
 
 # "workspaces" (reviewers and admins per workspace) and "calendar" (the company's closing days) are read by
 # bot/config.py; the intake only has to know they are allowed.
-_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "workspaces", "calendar")
+_TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "questionnaire", "workspaces", "calendar")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MAX_POINTS = 1000
 
@@ -65,29 +65,39 @@ def _subset(value: object, key: str, allowed: tuple[str, ...]) -> frozenset[str]
     return frozenset(str(v) for v in value)
 
 
-def _regulation_rule(value: object, key: str) -> RegulationRule:
-    """One [[regulations]] table."""
+def _regulation_rule(value: object, key: str, questionnaire: Questionnaire) -> RegulationRule:
+    """One [[regulations]] table; when_sensitive and when_flags name the questionnaire's answers."""
     entry = _table(value, key, ("regulation", "when_sensitive", "keywords", "when_flags"))
     name = entry.get("regulation")
+    question = questionnaire.get("sensitive_data")
+    sensitive = tuple(c.value for c in question.choices if not c.exclusive) if question else ()
+    flags = tuple(q.id for q in questionnaire.scored if q.type == "yes_no")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{key}.regulation: expected the regulation's name, got {_show(name)}")
     return RegulationRule(
         regulation=name.strip(),
-        when_sensitive=_subset(entry.get("when_sensitive", []), f"{key}.when_sensitive", SENSITIVE_KINDS),
+        when_sensitive=_subset(entry.get("when_sensitive", []), f"{key}.when_sensitive", sensitive),
         keywords=_phrase_list(entry.get("keywords", []), f"{key}.keywords"),
-        when_flags=_subset(entry.get("when_flags", []), f"{key}.when_flags", ANSWER_FLAGS),
+        when_flags=_subset(entry.get("when_flags", []), f"{key}.when_flags", flags),
     )
 
 
 def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] = ("en",)) -> IntakeRules:
     """Builds rules from the parsed TOML; missing keys keep the defaults (those of the languages, for phrases);
-    a ValueError names the key."""
+    a ValueError names the key.
+
+    A broken [questionnaire] raises a QuestionnaireError (a ValueError) with one line per mistake.
+    """
     base = rules_for_languages(languages)
     if not isinstance(data, Mapping):
         raise ValueError(f"config: expected a table, got {_show(data)}")
     for k in data:
         if k not in _TOP_KEYS:
             raise ValueError(f"{k}: unknown setting; expected one of {', '.join(_TOP_KEYS)}")
+
+    questionnaire = base.questionnaire
+    if "questionnaire" in data:
+        questionnaire = questionnaire_from_config(data["questionnaire"], base=base.questionnaire)
 
     phrases = base.phrases
     if "announcements" in data:
@@ -117,12 +127,15 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
                 _phrase(alias, f"vendors.aliases.{alias}")
                 aliases[alias] = _phrase(canonical, f"vendors.aliases.{alias}")
 
-    weights, tiers = dict(base.risk_weights), dict(base.tier_thresholds)
+    # The questionnaire's points; [risk.weights] overrides them by reason code.
+    weights = dict(base.risk_weights) if questionnaire is base.questionnaire else default_points(questionnaire)
+    tiers = dict(base.tier_thresholds)
+    codes = reason_codes(questionnaire)
     if "risk" in data:
         section = _table(data["risk"], "risk", ("weights", "tiers"))
         for code, points in _table(section.get("weights", {}), "risk.weights", ()).items():
-            if code not in REASON_CODES:
-                known = ", ".join(REASON_CODES)
+            if code not in codes:
+                known = ", ".join(codes)
                 raise ValueError(f"risk.weights.{code}: unknown reason code; expected one of {known}")
             weights[code] = _points(points, f"risk.weights.{code}")
         for tier, points in _table(section.get("tiers", {}), "risk.tiers", TIERS).items():
@@ -142,7 +155,7 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
             raise ValueError(f"regulations: expected a list of [[regulations]] tables, got {_show(entries)}")
         seen: set[str] = set()
         for i, entry in enumerate(entries):
-            rule = _regulation_rule(entry, f"regulations[{i}]")
+            rule = _regulation_rule(entry, f"regulations[{i}]", questionnaire)
             name = rule.regulation.casefold()
             if name in seen:
                 raise ValueError(f"regulations[{i}].regulation: {rule.regulation!r} is defined twice")
@@ -158,4 +171,5 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
         regulation_rules=tuple(rules_by_name.values()),
         vendor_aliases=aliases,
         languages=base.languages,
+        questionnaire=questionnaire,
     )

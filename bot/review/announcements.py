@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -49,8 +49,18 @@ def open_review(
     title: str | None = None,
     via: str = "announcement",
     now: datetime | None = None,
+    source_thread_ts: str | None = None,
+    go_live: date | None = None,
+    summary: str = "",
+    links: str = "",
+    data: dict[str, Any] | None = None,
 ) -> Opened:
-    """Opens a review for an announcement (or `/secreview new`); a message that has one already returns it."""
+    """Opens a review for an announcement (or `/secreview new`, a shortcut, a workflow step); a message that has
+    one already returns it.
+
+    `go_live`, `summary` and `links` are what the caller knows for sure (a workflow's inputs): they win over what
+    the text suggests. `data` goes into the opening audit event (a workflow's execution ids, ...).
+    """
     now = now or utcnow()
     workspace = lock_workspace(session, workspace_id)
     if source_channel and source_ts:
@@ -71,13 +81,15 @@ def open_review(
         workspace_id=workspace_id,
         number=workspace.last_review_number,
         title=chosen_title or render.raw_message("review.untitled"),
-        summary="",
+        summary=clean(summary, MAX_TEXT),
         announcement_text=text,
         owner_id=actor.user_id,
         announcer_id=actor.user_id,
         source_channel=source_channel,
         source_ts=source_ts,
-        go_live=prefill.go_live,
+        source_thread_ts=source_thread_ts if source_thread_ts != source_ts else None,
+        go_live=go_live or prefill.go_live,
+        links=clean(links, 1000),
         tags=list(prefill.tags),
         vendors=list(prefill.vendors),
         regulations=list(prefill.regulations),
@@ -97,8 +109,8 @@ def open_review(
     transition(
         session, workspace=workspace, review=review, actor=actor, action="announced", to_state=None, now=now,
         note=via, opening=True,
-        data={"go_live": prefill.go_live, "tags": list(prefill.tags), "vendors": list(prefill.vendors),
-              "regulations": list(prefill.regulations), "source": [source_channel, source_ts]},
+        data={"go_live": review.go_live, "tags": list(prefill.tags), "vendors": list(prefill.vendors),
+              "regulations": list(prefill.regulations), "source": [source_channel, source_ts], **(data or {})},
     )
     notices.review_opened(session, settings=settings, review=review)
     return Opened(review, created=True)

@@ -13,8 +13,9 @@ from bot.common.render import message, render_json, risk_labels
 
 def _review_context(review: Any, settings: Any = None) -> dict[str, Any]:
     labels = risk_labels()
+    # The words stored with the reason (what the questionnaire said when it was scored), else the shipped ones.
     reasons = [
-        {"points": r["points"], "label": labels.get(r["code"], r["code"].replace("_", " "))}
+        {"points": r["points"], "label": r.get("label") or labels.get(r["code"], r["code"].replace("_", " "))}
         for r in (review.risk_reasons or [])
     ]
     return {

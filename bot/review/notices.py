@@ -37,7 +37,9 @@ def _post(session: Session, review: Review, *, channel: str, message: dict[str, 
 def _to_thread(session: Session, review: Review, message: dict[str, Any], purpose: str) -> bool:
     if not (review.source_channel and review.source_ts):
         return False
-    _post(session, review, channel=review.source_channel, thread_ts=review.source_ts, message=message,
+    # A review opened from a reply answers in that reply's thread (Slack threads are one level deep).
+    _post(session, review, channel=review.source_channel, thread_ts=review.source_thread_ts or review.source_ts,
+          message=message,
           purpose=purpose, ordering_key=_thread_key(review))
     return True
 

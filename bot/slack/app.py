@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
+from slack_bolt.request.payload_utils import is_block_actions, is_shortcut, is_slash_command
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -125,9 +125,10 @@ class AckFirstExecutor(Executor):
         self._local = threading.local()
 
     def middleware(self, body: dict[str, Any], context: BoltContext, next: Any) -> None:
-        """Acks a command or a click on arrival and notes the request (Bolt submits from the same thread)."""
+        """Acks a command, a click or a shortcut on arrival and notes the request (Bolt submits from the same
+        thread)."""
         self._local.context = context
-        self._local.interactive = is_slash_command(body) or is_block_actions(body)
+        self._local.interactive = is_slash_command(body) or is_block_actions(body) or is_shortcut(body)
         if self._local.interactive:
             context.ack()
         next()

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from bot.common import render
+from bot.common.ids import FunctionId, ShortcutId
 
 
 def build_manifest(*, name: str = "secreview", request_url: str | None = None) -> dict[str, Any]:
@@ -15,7 +16,10 @@ def build_manifest(*, name: str = "secreview", request_url: str | None = None) -
     if request_url:
         base = request_url.rsplit("/slack/events", 1)[0]
         redirect_url = f"{base}/slack/oauth_redirect"
-    return render.render_json("manifest", name=name[:35], request_url=request_url, redirect_url=redirect_url)
+    # Workflow Builder steps (`functions`) need an org-ready app (org_deploy_enabled) run by the app itself
+    # (function_runtime "remote"): Slack's requirements for custom steps of Bolt apps.
+    return render.render_json("manifest", name=name[:35], request_url=request_url, redirect_url=redirect_url,
+                              ids={"shortcut": ShortcutId, "function": FunctionId})
 
 
 def to_yaml(manifest: dict[str, Any]) -> str:

@@ -12,11 +12,14 @@ from typing import Any, TypeVar
 
 from bot.common import render
 from bot.common.ids import ActionId, BlockId, CallbackId
-from bot.intake import ANSWER_CHOICES
+from bot.intake import Questionnaire
 from bot.review.states import DECIDED_STATES, OPEN_STATES, RISK_TIERS, ConditionState, Outcome
+from bot.slack.intake_views import answer_facts, intake_initial, intake_modal
 from storage.models import AuditEvent, Condition, Review
 
 T = TypeVar("T")
+# The intake modal lives in bot/slack/intake_views.py; views.intake_modal() and friends stay where callers look.
+__all__ = ["answer_facts", "intake_initial", "intake_modal"]
 
 # How many lines go into one section: every line is bounded (titles are cut), so ten lines stay far
 # below Slack's 3000 characters per section, and long lists cost one block per ten rows, not per row.
@@ -107,7 +110,8 @@ def _reasons(review: Review) -> list[dict[str, Any]]:
     return [
         {
             "points": r.get("points", 0),
-            "label": labels.get(str(r.get("code")), str(r.get("code", "")).replace("_", " ")),
+            # The words stored with the reason when it was scored; older rows have only the code.
+            "label": r.get("label") or labels.get(str(r.get("code")), str(r.get("code", "")).replace("_", " ")),
         }
         for r in (review.risk_reasons or [])
         if isinstance(r, dict)
@@ -148,8 +152,10 @@ def sentence(text: str) -> dict[str, Any]:
     return render.render_json("ephemeral", text=text)
 
 
-def review_detail(*, review: Review, events: Sequence[AuditEvent], now: datetime) -> dict[str, Any]:
-    """`/secreview show SR-12`: the card's facts, the decision, the safeguards, the history (newest last)."""
+def review_detail(*, review: Review, events: Sequence[AuditEvent], now: datetime,
+                  questionnaire: Questionnaire | None = None) -> dict[str, Any]:
+    """`/secreview show SR-12`: the card's facts, the answers (to the questionnaire it was answered with), the
+    decision, the safeguards, the history (newest last)."""
     today = now.date()
     ordered = sorted(events, key=lambda e: (e.at, e.seq or 0))
     shown_events = ordered[-DETAIL_MAX_EVENTS:]
@@ -164,7 +170,7 @@ def review_detail(*, review: Review, events: Sequence[AuditEvent], now: datetime
             state_label=render.message(f"state.{review.state}"),
             overdue=overdue_days(review, now),
             reasons=_reasons(review),
-            answers=_answer_facts(answers),
+            answers=answer_facts(answers, questionnaire),
             decision=decision if decision is not None and review.state in DECIDED_STATES else None,
             earlier_decisions=max(0, len(review.decisions) - 1),
             open_count=sum(1 for c in conditions if c.state == ConditionState.OPEN),
@@ -176,28 +182,6 @@ def review_detail(*, review: Review, events: Sequence[AuditEvent], now: datetime
             earlier_events=len(ordered) - len(shown_events),
         ),
     )
-
-
-def _answer_facts(answers: dict[str, Any]) -> list[dict[str, Any]]:
-    """The intake answers as (field, shown values) pairs; option values become their labels."""
-    facts: list[dict[str, Any]] = []
-    for field in ("data_classification", "sensitive_data", "exposure", "hosting", "uses_ai", "changes_auth"):
-        if field not in answers or answers[field] is None:
-            continue
-        value = answers[field]
-        fact: dict[str, Any] = {"field": field, "flag": None, "options": [], "text": None}
-        if isinstance(value, bool):
-            fact["flag"] = "yes" if value else "no"
-        elif isinstance(value, list | tuple):
-            fact["options"] = [str(v) for v in value]
-        else:
-            fact["options"] = [str(value)]
-        facts.append(fact)
-    if answers.get("third_parties"):
-        facts.append(
-            {"field": "third_parties", "flag": None, "options": [], "text": str(answers["third_parties"])}
-        )
-    return facts
 
 
 def _known(key: str) -> str | None:
@@ -310,71 +294,6 @@ def roadmap(*, reviews: Sequence[Review], weeks: int, now: datetime) -> dict[str
 # ---------------------------------------------------------------------------------------------------------
 # Views (modals and App Home)
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _valid(field: str, value: object) -> str | None:
-    """An answer as an option value of `field`, else None (Slack refuses an initial option not listed)."""
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    value = str(value) if value is not None else None
-    return value if value in ANSWER_CHOICES[field] else None
-
-
-def intake_initial(review: Review | None, *, today: date) -> dict[str, Any]:
-    """The intake modal's initial values: review.answers once the intake was answered, else the pre-fill."""
-    if review is None:
-        return {
-            "title": "",
-            "summary": "",
-            "owner": None,
-            "go_live": None,
-            "go_live_passed": None,
-            "third_parties": "",
-            "links": "",
-            "sensitive_data": [],
-            "data_classification": None,
-            "exposure": None,
-            "hosting": None,
-            "uses_ai": None,
-            "changes_auth": None,
-        }
-    answers = review.answers or {}
-    go_live = review.go_live
-    # A date already past would only earn the owner an error on submit; ask for the new date instead.
-    passed = go_live if go_live is not None and go_live < today else None
-    sensitive: list[str] = []
-    if answers:
-        raw = answers.get("sensitive_data") or []
-        sensitive = [v for v in ANSWER_CHOICES["sensitive_data"] if v in {str(x) for x in raw}] or ["none"]
-    third = answers["third_parties"] if "third_parties" in answers else ", ".join(review.vendors or [])
-    return {
-        "title": review.title or "",
-        "summary": review.summary or review.announcement_text or "",
-        "owner": review.owner_id or None,
-        "go_live": None if passed else go_live,
-        "go_live_passed": passed,
-        "third_parties": third or "",
-        "links": review.links or "",
-        "sensitive_data": sensitive,
-        **{f: _valid(f, answers.get(f)) for f in ("data_classification", "exposure", "hosting")},
-        **{f: _valid(f, answers.get(f)) for f in ("uses_ai", "changes_auth")},
-    }
-
-
-def intake_modal(*, review: Review | None, private_metadata: str, today: date) -> dict[str, Any]:
-    """The intake questionnaire (callback INTAKE): pre-filled, or the answers on record when edited."""
-    # A draft for `/secreview new` has no number yet (None, or 0 as the handler builds it): no key to show.
-    has_key = review is not None and bool(getattr(review, "number", None))
-    return render.render_json(
-        "intake_modal",
-        **_context(
-            review=review,
-            has_key=has_key,
-            private_metadata=private_metadata,
-            initial=intake_initial(review, today=today),
-            choices=ANSWER_CHOICES,
-        ),
-    )
 
 
 def decision_modal(

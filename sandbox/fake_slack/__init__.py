@@ -6,8 +6,8 @@ answers follow Slack's format (`{"ok": false, "error": "..."}` with HTTP 200 for
 response_urls registered with `response_url()`, permalinks and file downloads, and `/_fake/snapshot`.
 
 One module per part of Slack: state (the data kept), server (HTTP, routing, token checks, FakeSlack),
-auth, users, conversations, chat, reactions, views, files, responses (response_urls), faults (failure
-injection) and blocks (Block Kit checks). Run `python -m sandbox.fake_slack --port 8900` for manual use.
+auth, users, conversations, chat, reactions, views, files, functions (workflow steps), responses (response_urls),
+faults (failure injection) and blocks (Block Kit checks). Run `python -m sandbox.fake_slack --port 8900` for manual use.
 """
 
 from sandbox.fake_slack.blocks import validate_blocks

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sandbox.fake_slack.auth import AuthApi
 from sandbox.fake_slack.faults import FaultInjection
 from sandbox.fake_slack.files import FilesApi
+from sandbox.fake_slack.functions import FunctionsApi
 from sandbox.fake_slack.reactions import ReactionsApi
 from sandbox.fake_slack.responses import ResponseUrls
 from sandbox.fake_slack.state import ApiError, Call, Fault, FaultConfig
@@ -32,10 +33,10 @@ logger = logging.getLogger(__name__)
 
 # Parameters that slack_sdk sends as JSON strings in form bodies but as structures in JSON bodies;
 # parsing them makes Call.params look the same whichever encoding the client chose.
-JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "user_auth_blocks"})
+JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "user_auth_blocks", "outputs"})
 
 
-class FakeSlack(FilesApi, ResponseUrls, ReactionsApi, ViewsApi, UsersApi, AuthApi, FaultInjection):
+class FakeSlack(FilesApi, ResponseUrls, ReactionsApi, ViewsApi, UsersApi, AuthApi, FunctionsApi, FaultInjection):
     """An in-memory Slack workspace answering the Web API over HTTP on 127.0.0.1."""
 
     def start(self) -> FakeSlack:
@@ -127,6 +128,7 @@ class FakeSlack(FilesApi, ResponseUrls, ReactionsApi, ViewsApi, UsersApi, AuthAp
                 self._uploads,
                 self._response_urls,
                 self._triggers,
+                self._function_runs,
             ):
                 mapping.clear()
             self._used_triggers.clear()

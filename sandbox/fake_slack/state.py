@@ -266,6 +266,7 @@ class Workspace:
         self._responses: list[dict[str, Any]] = []
         self._triggers: dict[str, str] = {}
         self._used_triggers: set[str] = set()
+        self._function_runs: dict[str, dict[str, Any]] = {}
         self._calls: list[Call] = []
         self._listeners: list[ChangeListener] = []
         self._pending: list[dict[str, Any]] = []

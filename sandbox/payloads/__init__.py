@@ -6,8 +6,10 @@ are not given (event ids, trigger ids, envelope ids, timestamps) are generated u
 two calls never collide in a de-duplication table.
 
 One module per surface: events (Events API), commands (slash commands), interactivity (block_actions,
-view_submission), socket_mode (its envelopes), plus ids (timestamps, ids, the sandbox's identity) and
-rich_text (the block a typed message carries). Callers use `from sandbox import payloads`.
+view_submission), shortcuts (message and global shortcuts, a workflow step's function_executed), socket_mode
+(its envelopes), plus ids (timestamps, ids, the sandbox's identity) and rich_text (the block a typed message
+carries). Callers use `from sandbox import payloads`. The shortcut and function_executed shapes are not among the
+fixtures; sandbox/payloads/shortcuts.py says where they come from.
 """
 
 from sandbox.payloads.commands import slash_command
@@ -47,6 +49,7 @@ from sandbox.payloads.interactivity import (
     view_submission,
 )
 from sandbox.payloads.rich_text import rich_text_blocks
+from sandbox.payloads.shortcuts import function_executed_event, global_shortcut, message_shortcut
 from sandbox.payloads.socket_mode import socket_mode_envelope, socket_mode_hello
 
 __all__ = [
@@ -64,11 +67,14 @@ __all__ = [
     "dm_channel_id",
     "event_callback",
     "format_ts",
+    "function_executed_event",
+    "global_shortcut",
     "interaction_form",
     "make_response_url",
     "message_changed_event",
     "message_deleted_event",
     "message_event",
+    "message_shortcut",
     "new_block_id",
     "new_envelope_id",
     "new_event_id",

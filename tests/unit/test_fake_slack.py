@@ -738,3 +738,22 @@ def test_sender_is_thread_safe(verifying_app: tuple[str, list[dict[str, Any]]]) 
     for t in threads:
         t.join()
     assert statuses == [200] * 40
+
+
+def test_a_workflow_step_is_ended_once_with_outputs_or_an_error(fake: FakeSlack) -> None:
+    execution_id, token = fake.start_function("open_security_review")
+    assert token.startswith("xwfp-") and fake.function_run(execution_id)["state"] == "running"  # type: ignore[index]
+    step = WebClient(base_url=fake.api_url, token=token)
+    step.functions_completeSuccess(function_execution_id=execution_id, outputs={"review_key": "SR-1"})
+    run = fake.function_run(execution_id)
+    assert run is not None and (run["state"], run["outputs"]) == ("completed", {"review_key": "SR-1"})
+    with pytest.raises(SlackApiError) as again:
+        step.functions_completeError(function_execution_id=execution_id, error="too late")
+    assert again.value.response["error"] == "execution_not_in_running_state"
+    with pytest.raises(SlackApiError) as unknown:
+        step.functions_completeSuccess(function_execution_id="Fx0NOPE", outputs={})
+    assert unknown.value.response["error"] == "function_execution_not_found"
+    other, _ = fake.start_function("open_security_review")
+    step.functions_completeError(function_execution_id=other, error="The step needs a project title")
+    assert fake.function_run(other) == {**fake.function_run(other), "state": "failed",  # type: ignore[dict-item]
+                                        "error": "The step needs a project title"}

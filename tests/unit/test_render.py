@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.common import render
+from bot.common.ids import FunctionId, ShortcutId
 from bot.review import messages
 from bot.review.states import State
 from bot.slack.manifest import build_manifest
+from handlers import workflow
 from storage.models import Condition, Decision, Review
 from tests.support.builders import make_settings
 
@@ -148,7 +150,19 @@ def test_manifest_is_valid_against_slacks_schema() -> None:
         assert manifest["settings"]["socket_mode_enabled"] is (url is None)
         assert "/secreview" in json.dumps(manifest)
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) >= {
-            "message.channels", "reaction_added", "app_home_opened"}
+            "message.channels", "reaction_added", "app_home_opened", "function_executed"}
+        shortcuts = {s["callback_id"]: (s["type"], s["name"]) for s in manifest["features"]["shortcuts"]}
+        assert shortcuts == {ShortcutId.REQUEST_REVIEW: ("message", "Request security review"),
+                             ShortcutId.NEW_REVIEW: ("global", "New security review")}
+        step = manifest["functions"][FunctionId.OPEN_REVIEW]
+        assert step["title"] == "Open a security review"
+        assert list(step["input_parameters"]) == list(workflow.INPUTS)
+        assert step["input_parameters"]["owner"]["type"] == "slack#/types/user_id"
+        assert step["input_parameters"]["go_live_date"]["type"] == "slack#/types/date"
+        assert list(step["output_parameters"]) == ["review_key", "review_link"]
+        # Custom steps need an org-ready app whose functions it runs itself.
+        assert manifest["settings"]["org_deploy_enabled"] is True
+        assert manifest["settings"]["function_runtime"] == "remote"
 
 
 @settings(max_examples=500, deadline=None)

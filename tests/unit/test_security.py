@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import intake
 from bot.common.invisible import without_invisible
 from bot.config import SettingsError, load_settings
 from bot.review.intake_answers import answer_changes
@@ -79,10 +80,11 @@ def test_a_lowered_risk_is_told_in_words() -> None:
     before = {"data_classification": "confidential", "sensitive_data": ["personal"], "exposure": "internet",
               "hosting": "saas", "third_parties": "Salesforce", "uses_ai": False, "changes_auth": True}
     after = {**before, "sensitive_data": [], "exposure": "internal", "changes_auth": False, "third_parties": ""}
-    words = answer_changes(before, after)
+    words = answer_changes(intake.DEFAULT_QUESTIONNAIRE, before, after)
     assert "Internet-facing → Internal only" in words and "Personal data → none" in words
-    assert "Changes authentication: yes → no" in words and "“Salesforce” → none" in words
-    assert answer_changes(before, before) == "none of the risk questions (the scoring rules changed)"
+    assert "Does it change authentication or access control? yes → no" in words and "“Salesforce” → none" in words
+    unchanged = answer_changes(intake.DEFAULT_QUESTIONNAIRE, before, before)
+    assert unchanged == "none of the risk questions (the scoring rules changed)"
 
 
 def config_file(tmp_path: Path, text: str) -> Path:

@@ -610,7 +610,9 @@ def test_review_detail_open_overdue_with_answers() -> None:
     payload = check_message(views.review_detail(review=review, events=[], now=NOW))
     text = all_text(payload)
     assert "overdue 3 days" in text
-    assert "Exposure: internet" in text and "AI/ML: yes" in text
+    # The questionnaire's own words, answers by their labels.
+    assert "Who can reach it? Internet-facing" in text and "Does it use AI or machine learning? yes" in text
+    assert "Data classification: Internal" in text and "Sensitive data: none" in text
     assert "No events recorded yet." in text
     assert "*Decision:*" not in text
 

@@ -1,6 +1,6 @@
 """Signed interactive requests accepted recently, so a replay within Slack's 5-minute window runs once.
 
-Revision ID: 0005_request_replays
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-03 10:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0005_request_replays"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
