@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import intake
+from bot.config_jira import JiraSettings
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -33,8 +34,8 @@ def _split_list(value: Any) -> Any:
 IdList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
-class Settings(BaseSettings):
-    """Every setting of PRODUCT.md, typed, read once."""
+class Settings(JiraSettings, BaseSettings):
+    """Every setting of PRODUCT.md, typed, read once (the Jira settings come from JiraSettings)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
