@@ -270,14 +270,15 @@ def verify() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML.")
 @click.option("--request-url", help="HTTP mode: the public https URL of POST /slack/events (Socket Mode is off).")
 @click.option("--name", default="secreview", show_default=True, help="App name shown in Slack.")
+@click.option("--jira", is_flag=True, help="Add users:read.email, so Jira issues are assigned to owners by email.")
 @friendly_errors
-def manifest(as_json: bool, request_url: str | None, name: str) -> None:
+def manifest(as_json: bool, request_url: str | None, name: str, jira: bool) -> None:
     """Print the Slack app manifest to paste into api.slack.com/apps → Create New App."""
     from bot.slack.manifest import build_manifest, to_yaml
 
     if request_url is not None and not request_url.startswith("https://"):
         raise Failure("--request-url must be an https:// URL (Slack only calls https)")
-    data = build_manifest(name=name, request_url=request_url)
+    data = build_manifest(name=name, request_url=request_url, jira=jira)
     click.echo(json.dumps(data, indent=2) if as_json else to_yaml(data))
 
 
@@ -310,6 +311,18 @@ def check() -> None:
             click.echo(f"note: {name.upper()} is not set")
     if not settings.secreview_reviewers:
         click.echo("note: SECREVIEW_REVIEWERS is empty: nobody can decide reviews")
+    _check_jira(settings)
+
+
+def _check_jira(settings: Settings) -> None:
+    """`check`'s Jira lines (bot/tracker/check.py); a Jira setting that does not work fails the check."""
+    from bot.tracker.check import JiraCheckFailed, check_jira
+
+    try:
+        for line in check_jira(settings):
+            click.echo(line)
+    except JiraCheckFailed as exc:
+        raise ConfigFailure(str(exc)) from None
 
 
 @main.command(name="demo-data")

@@ -24,12 +24,14 @@ def _row(site: SiteState, key: str) -> str:
     buttons = "".join(
         f'<form method="post" action="/_fake/issues/{escape(key)}/transition">'
         f'<input type="hidden" name="name" value="{escape(t["name"])}">'
-        f'<button type="submit" data-testid="jira-{escape(key)}-{escape(t["name"])}">{escape(t["name"])}</button></form>'
+        f'<button type="submit" data-testid="jira-{escape(key)}-{escape(t["name"])}">'
+        f'{escape(t["name"])}</button></form>'
         for t in site.transitions_for(key)
     )
     return (f'<tr><td><a href="/browse/{escape(key)}">{escape(key)}</a></td><td>{escape(fields["summary"])}</td>'
             f'<td>{escape(assignee)}</td><td>{escape(fields.get("duedate") or "")}</td>'
-            f'<td class="{escape(status["statusCategory"]["key"])}">{escape(status["name"])}</td><td>{buttons}</td></tr>')
+            f'<td class="{escape(status["statusCategory"]["key"])}">{escape(status["name"])}</td>'
+            f'<td>{buttons}</td></tr>')
 
 
 def index(site: SiteState) -> str:

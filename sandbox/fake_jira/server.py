@@ -284,7 +284,8 @@ class FakeJira:
             hook: Webhook = item["hook"]
             data = json.dumps(item["body"]).encode()
             headers = {"Content-Type": "application/json; charset=utf-8",
-                       "X-Atlassian-Webhook-Identifier": uuid.uuid4().hex, "User-Agent": "Atlassian Webhook HTTP Client"}
+                       "X-Atlassian-Webhook-Identifier": uuid.uuid4().hex,
+                       "User-Agent": "Atlassian Webhook HTTP Client"}
             if hook.secret:
                 digest = hmac.new(hook.secret.encode(), data, hashlib.sha256).hexdigest()
                 headers["X-Hub-Signature"] = f"sha256={digest}"
