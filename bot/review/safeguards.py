@@ -97,8 +97,9 @@ def apply_tracker_state(
     """
     now = now or utcnow()
     workspace, review, condition = _load_condition(session, workspace_id, condition_id)
-    if condition.jira_key is None:
+    if condition.jira_key is None:  # Jira told of the issue before its create was recorded here
         condition.jira_key = change.jira_key
+        condition.jira_url = f"{settings.jira_url}/browse/{change.jira_key}"
     if change.updated is not None and condition.jira_updated_at is not None and \
             change.updated < condition.jira_updated_at:
         return None
