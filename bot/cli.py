@@ -325,6 +325,34 @@ def _check_jira(settings: Settings) -> None:
         raise ConfigFailure(str(exc)) from None
 
 
+@main.group(name="jira")
+def jira_group() -> None:
+    """The Jira side (with JIRA_URL set)."""
+
+
+@jira_group.command(name="retry")
+@friendly_errors
+def jira_retry() -> None:
+    """Queue the Jira calls Jira refused (after fixing what it refused) again; the running secreview sends them."""
+    from sqlalchemy import update
+
+    from storage.models import OutboxMessage, utcnow
+
+    settings = _settings()
+    if not settings.jira_enabled:
+        raise ConfigFailure("JIRA_URL is not set: there is no Jira to send anything to")
+    _, factory = open_database(settings)
+    with db.session_scope(factory, write=True) as session:
+        queued = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == "failed", OutboxMessage.method.like("jira.%"))
+            # created_at anew: a fresh 48 hours of retries from now.
+            .values(state="pending", next_attempt_at=utcnow(), created_at=utcnow(), claimed_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    click.echo(f"{queued} Jira call(s) queued again" + ("; secreview delivers them once it runs" if queued else ""))
+
+
 @main.command(name="demo-data")
 @click.option("--workspace", default=None, help="Workspace (team) ID to fill (default: the only one, or TDEMO0001).")
 @click.option("--reviews", default=72, show_default=True, type=click.IntRange(1, 100_000))

@@ -249,6 +249,21 @@ def test_a_refused_create_is_recorded_with_the_reason_and_reported(world: World)
         assert session.scalars(select(Condition.jira_sent_at)).one() is None  # refused: nothing was created
     notices = [flatten_text(m) for m in world.fake.messages(SECURITY) if "Jira refused" in flatten_text(m)]
     assert len(notices) == 1 and "SR-1" in notices[0] and "Components is required" in notices[0]
+    # The Jira admin fixes the project; `secreview jira retry` sends it again, and the issue is created.
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    jira.site.required_fields.clear()
+    settings = world.services.settings
+    env = {"DATABASE_URL": settings.database_url, "JIRA_URL": jira.url, "JIRA_USER": settings.jira_user,
+           "JIRA_API_TOKEN": settings.jira_api_token, "SECREVIEW_JIRA_PROJECT": "SEC"}
+    result = CliRunner().invoke(main, ["jira", "retry"], env=env)
+    assert result.exit_code == 0 and "1 Jira call(s) queued again" in result.output, result.output
+    world.services.outbox_worker.wake()  # type: ignore[union-attr]
+    world.fake.wait_for(lambda: jira.issues())
+    world.settle()
+    assert conditions(world)[0].jira_key == "SEC-1"
 
 
 def test_a_decision_recorded_while_jira_is_unreachable_is_not_held_up(world: World) -> None:
@@ -259,3 +274,46 @@ def test_a_decision_recorded_while_jira_is_unreachable_is_not_held_up(world: Wor
     assert world.review(1).conditions[0].due_date == date(2031, 4, 15)
     world.fake.wait_for(lambda: world.fake.messages(SECURITY) and "Approved with conditions" in
                         flatten_text(world.fake.messages(SECURITY)[0]))
+
+
+def test_the_sandbox_sends_a_safeguard_to_its_jira_and_hears_it_come_back_done() -> None:
+    import http.client
+    import urllib.parse
+
+    from bot.review import announcements, decisions
+    from bot.review.lifecycle import Actor
+    from sandbox.server import ANNOUNCE as SANDBOX_ANNOUNCE
+    from sandbox.server import OWNER as SANDBOX_OWNER
+    from sandbox.server import REVIEWER as SANDBOX_REVIEWER
+    from sandbox.server import Sandbox
+
+    with Sandbox(port=0, demo_data=False) as sandbox:
+        services, team = sandbox.services, sandbox.fake.team_id
+        text = "Kick-off: payroll moves to Workday, go-live 2031-05-01"
+        message = sandbox.fake.add_message(SANDBOX_ANNOUNCE, SANDBOX_OWNER, text)
+        services.write(lambda s: announcements.open_review(
+            s, settings=services.settings, detector=services.detector, workspace_id=team,
+            actor=Actor(SANDBOX_OWNER), text=text, source_channel=SANDBOX_ANNOUNCE, source_ts=message["ts"]))
+        form = decisions.DecisionForm(outcome="approved_with_conditions", rationale="ok", conditions=("SSO with MFA",))
+        services.write(lambda s: decisions.decide(s, settings=services.settings, workspace_id=team,
+                                                  actor=Actor(SANDBOX_REVIEWER, is_reviewer=True), key=1, form=form))
+        (issue,) = sandbox.jira.wait_for(lambda: sandbox.jira.issues())
+        assert issue["fields"]["assignee"]["displayName"] == "Alice Adams"
+        # The page's link leads to the fake Jira; its "Done" button is an engineer resolving the issue.
+        page = urllib.parse.urlsplit(sandbox.url)
+        connection = http.client.HTTPConnection(page.hostname, page.port, timeout=10)
+        connection.request("GET", "/jira")
+        answer = connection.getresponse()
+        assert answer.status == 302 and answer.getheader("Location") == sandbox.jira.url
+        with urllib.request.urlopen(sandbox.jira.url, timeout=10) as listing:
+            assert issue["key"] in listing.read().decode()
+        request = urllib.request.Request(f"{sandbox.jira.url}/_fake/issues/{issue['key']}/transition",
+                                         data=b"name=Done", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+        def state() -> str:
+            with services.session_factory() as session:
+                return str(session.scalars(select(Condition.state)).one())
+
+        sandbox.fake.wait_for(lambda: state() == "done")
