@@ -88,10 +88,11 @@ def issues_opened(session: Session, *, settings: Settings, review: Review, condi
 def _has_issue(session: Session, condition: Condition) -> bool:
     if condition.jira_key:
         return True
+    # Even behind a create Jira refused: `secreview jira retry` sends both again, the create first.
     created = session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.ordering_key == ordering_key(condition.workspace_id,
                                                                                  condition.id),
-                                       OutboxMessage.method == CREATE, OutboxMessage.state != "failed").limit(1)
+                                       OutboxMessage.method == CREATE).limit(1)
     ).first()
     return created is not None
 

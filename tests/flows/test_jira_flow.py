@@ -317,3 +317,16 @@ def test_the_sandbox_sends_a_safeguard_to_its_jira_and_hears_it_come_back_done()
                 return str(session.scalars(select(Condition.state)).one())
 
         sandbox.fake.wait_for(lambda: state() == "done")
+
+
+def test_split_like_serve_the_worker_creates_the_issues_and_the_http_side_takes_the_webhook(
+        database_url: str) -> None:
+    with running_jira_world(database_url, split=True) as world:
+        jira = world.jira  # type: ignore[attr-defined]
+        decide_with_conditions(world, ("SSO with MFA",))
+        world.fake.wait_for(lambda: world.review(1).state == "approved_with_conditions")
+        (issue,) = jira.wait_for(lambda: jira.issues())
+        world.fake.wait_for(lambda: conditions(world)[0].jira_key == issue["key"])
+        jira.transition(issue["key"], "Done", by=ERIN_ACCOUNT)
+        world.fake.wait_for(lambda: conditions(world)[0].state == "done")
+        assert [d["status"] for d in jira.deliveries() if d["event"] == "jira:issue_updated"] == [200]

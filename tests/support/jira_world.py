@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from sandbox.fake_jira import API_EMAIL, API_TOKEN, FakeJira
 from storage.models import Condition
-from tests.support.world import OWNER, World, running_world
+from tests.support.world import OWNER, World, running_split_world, running_world
 
 WEBHOOK_SECRET = "jira-webhook-secret-for-tests"
 ALICE_ACCOUNT = "712020:alice-adams-account"
@@ -30,13 +30,16 @@ def jira_settings(jira: FakeJira, **overrides: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def running_jira_world(database_url: str, *, webhook: bool = True, **overrides: Any) -> Iterator[World]:
-    """running_world with Jira configured; `world.jira` is the fake. Alice has an email in Slack and in Jira."""
+def running_jira_world(database_url: str, *, webhook: bool = True, split: bool = False,
+                       **overrides: Any) -> Iterator[World]:
+    """running_world (or, `split`, running_split_world: an HTTP side and a worker side as `secreview serve` has)
+    with Jira configured; `world.jira` is the fake. Alice has an email in Slack and in Jira."""
     jira = FakeJira().start()
     jira.add_user(ALICE_ACCOUNT, "Alice Adams", ALICE_EMAIL)
     jira.add_user(ERIN_ACCOUNT, "Erin Engineer", "erin@example.com")
     try:
-        with running_world(database_url, **jira_settings(jira, **overrides)) as world:
+        running = running_split_world if split else running_world
+        with running(database_url, **jira_settings(jira, **overrides)) as world:
             world.fake.add_user(OWNER, "Alice Adams", display_name="alice", email=ALICE_EMAIL)
             if webhook:
                 jira.add_webhook(f"{world.base_url}/jira/webhook", WEBHOOK_SECRET)
