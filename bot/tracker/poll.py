@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -56,13 +55,14 @@ def period_start(now: datetime, minutes: int) -> datetime:
 
 
 def _claim(session: Session, start: datetime, instance_id: str, now: datetime) -> bool:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(JiraPollRun).values(period_start=start, claimed_by=instance_id[:100], claimed_at=now, issues_seen=0,
-                                   changed=0)
-        .on_conflict_do_nothing(index_elements=["period_start"])
-    )
-    return bool(result.rowcount)
+    """Inserts the period's unique row in a SAVEPOINT; False when another run holds it."""
+    try:
+        with session.begin_nested():
+            session.add(JiraPollRun(period_start=start, claimed_by=instance_id[:100], claimed_at=now, issues_seen=0,
+                                    changed=0))
+    except IntegrityError:
+        return False
+    return True
 
 
 def jql_since(last_start: datetime | None, now: datetime) -> str:

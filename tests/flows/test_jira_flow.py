@@ -8,7 +8,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.run.jira_side import shared_client
 from bot.tracker.poll import run_poll
 from sandbox import payloads
-from storage.models import AuditEvent, Condition, OutboxMessage
+from storage.models import AuditEvent, Condition, OutboxMessage, utcnow
 from tests.support.jira_world import ALICE_ACCOUNT, ERIN_ACCOUNT, conditions, running_jira_world, signed
 from tests.support.world import ANNOUNCE, OWNER, REVIEWER, SECURITY, World, flatten_text
 
@@ -129,8 +129,9 @@ def test_resolved_by_webhook_and_by_poll_reopened_in_jira_and_both_idempotent(wo
     assert conditions(world)[1].state == "open"
     services = world.services
     client = shared_client(services.settings)
+    now = utcnow()  # one instant for both runs of the same period, wherever the clock is in it
     result = run_poll(settings=services.settings, session_factory=services.session_factory, instance_id="poll-a",
-                      client=client)
+                      client=client, now=now)
     assert result is not None and result.changed == 1 and 'labels = "secreview"' in result.jql
     assert [c.state for c in conditions(world)] == ["done", "done", "open"]
     with world.session() as session:
@@ -140,7 +141,7 @@ def test_resolved_by_webhook_and_by_poll_reopened_in_jira_and_both_idempotent(wo
     # The same period again (another replica, or a second run): claimed already, so nothing is asked of Jira.
     searches = len(jira.calls("search/jql"))
     assert run_poll(settings=services.settings, session_factory=services.session_factory, instance_id="poll-b",
-                    client=client) is None
+                    client=client, now=now + timedelta(seconds=1)) is None
     assert len(jira.calls("search/jql")) == searches
     # A webhook delivered twice, and the poll of the next period, change nothing more.
     (done_issue,) = [i for i in jira.issues() if i["key"] == "SEC-1"]
@@ -149,7 +150,7 @@ def test_resolved_by_webhook_and_by_poll_reopened_in_jira_and_both_idempotent(wo
     assert post_webhook(world, *signed(body)) == 200
     with world.session() as session:
         before = session.scalar(select(func.count()).select_from(AuditEvent))
-    later = result.period_start.replace(year=result.period_start.year + 1)
+    later = now + timedelta(minutes=services.settings.secreview_jira_poll_minutes)
     again = run_poll(settings=services.settings, session_factory=services.session_factory, instance_id="poll-a",
                      client=client, now=later)
     assert again is not None and again.changed == 0
