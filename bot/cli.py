@@ -302,14 +302,15 @@ def verify() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML.")
 @click.option("--request-url", help="HTTP mode: the public https URL of POST /slack/events (Socket Mode is off).")
 @click.option("--name", default="secreview", show_default=True, help="App name shown in Slack.")
+@click.option("--jira", is_flag=True, help="Add users:read.email, so Jira issues are assigned to owners by email.")
 @friendly_errors
-def manifest(as_json: bool, request_url: str | None, name: str) -> None:
+def manifest(as_json: bool, request_url: str | None, name: str, jira: bool) -> None:
     """Print the Slack app manifest to paste into api.slack.com/apps → Create New App."""
     from bot.slack.manifest import build_manifest, to_yaml
 
     if request_url is not None and not request_url.startswith("https://"):
         raise Failure("--request-url must be an https:// URL (Slack only calls https)")
-    data = build_manifest(name=name, request_url=request_url)
+    data = build_manifest(name=name, request_url=request_url, jira=jira)
     click.echo(json.dumps(data, indent=2) if as_json else to_yaml(data))
 
 
@@ -326,12 +327,41 @@ def check(mode: str) -> None:
 
     settings = _settings()
     findings = [preflight.Finding(raw_message("check.settings_ok")), preflight.check_database(settings, mode),
-                *preflight.check_slack(settings, mode), *preflight.notes(settings)]
+                *preflight.check_slack(settings, mode), *preflight.notes(settings),
+                *preflight.check_jira(settings)]
     for finding in findings:
         click.echo(finding.line)
     if any(finding.problem for finding in findings):
         raise Failure(preflight.verdict(mode, findings))
     click.echo(preflight.verdict(mode, findings))
+
+
+@main.group(name="jira")
+def jira_group() -> None:
+    """The Jira side (with JIRA_URL set)."""
+
+
+@jira_group.command(name="retry")
+@friendly_errors
+def jira_retry() -> None:
+    """Queue the Jira calls Jira refused (after fixing what it refused) again; the running secreview sends them."""
+    from sqlalchemy import update
+
+    from storage.models import OutboxMessage, utcnow
+
+    settings = _settings()
+    if not settings.jira_enabled:
+        raise ConfigFailure("JIRA_URL is not set: there is no Jira to send anything to")
+    _, factory = open_database(settings)
+    with db.session_scope(factory, write=True) as session:
+        queued = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == "failed", OutboxMessage.method.like("jira.%"))
+            # created_at anew: a fresh 48 hours of retries from now.
+            .values(state="pending", next_attempt_at=utcnow(), created_at=utcnow(), claimed_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    click.echo(f"{queued} Jira call(s) queued again" + ("; secreview delivers them once it runs" if queued else ""))
 
 
 @main.command(name="demo-data")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from bot import intake
 from bot.common.calendar import WorkCalendar, closing_days_from_config, parse_holidays_code
 from bot.common.render import has_message, raw_message
+from bot.config_jira import JiraSettings
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -93,8 +94,8 @@ def _split_list(value: Any) -> Any:
 IdList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
-class Settings(BaseSettings):
-    """Every setting of PRODUCT.md, typed, read once."""
+class Settings(JiraSettings, BaseSettings):
+    """Every setting of PRODUCT.md, typed, read once (the Jira settings come from JiraSettings)."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 

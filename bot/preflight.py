@@ -14,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.common.render import raw_message
 from bot.config import MODE_SETTINGS, Settings, safe_database_url, setting_hint
+from bot.tracker.check import JiraCheckFailed
+from bot.tracker.check import check_jira as jira_lines
 from storage import db
 from storage.db import SchemaState
 
@@ -110,3 +112,11 @@ def _client(settings: Settings, token: str | None) -> WebClient:
 def _refused(name: str, exc: SlackApiError) -> Finding:
     return Finding(raw_message("check.slack_refused", name=name.upper(), error=exc.response.get("error")),
                    problem=True)
+
+
+def check_jira(settings: Settings) -> list[Finding]:
+    """The Jira lines (bot/tracker/check.py): a Jira setting that does not work stops the check."""
+    try:
+        return [Finding(line) for line in jira_lines(settings)]
+    except JiraCheckFailed as exc:
+        return [Finding(str(exc), problem=True)]

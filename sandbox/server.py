@@ -1,6 +1,7 @@
 """`secreview sandbox`: the fake Slack, secreview's real HTTP app and a small Slack in a browser, on loopback.
 
-Three servers on 127.0.0.1: FakeSlack (the Web API secreview calls through SLACK_API_URL), secreview's own
+Four servers on 127.0.0.1: FakeSlack (the Web API secreview calls through SLACK_API_URL), FakeJira (the Jira
+Cloud that a decision's safeguards go to, its webhook signed back to secreview), secreview's own
 WSGI app (POST /slack/events, served by waitress exactly as `secreview serve` does) and the web page
 (sandbox.web). The page turns clicks into the payloads Slack would send, signed with the sandbox's signing
 secret, so every request goes through the same code paths as in a real workspace.
@@ -35,6 +36,7 @@ from bot.run.assemble import build_services, start_background
 from bot.run.http import make_wsgi
 from bot.slack.services import Services
 from handlers import LISTENERS
+from sandbox.fake_jira import API_EMAIL, API_TOKEN, FakeJira
 from sandbox.fake_slack import FakeSlack
 from sandbox.payloads import parse_ts
 from sandbox.slack_sender import SlackSender
@@ -86,14 +88,29 @@ def populate(fake: FakeSlack) -> None:
                        name="Security reviewers")
 
 
-def sandbox_settings(fake: FakeSlack, database_url: str, signing_secret: str) -> Settings:
-    """secreview's settings for the sandbox: the fake's URL, loopback only, no .env file."""
+JIRA_ENGINEER = "5b10a2844c20165700ede21g"
+
+
+def populate_jira(jira: FakeJira) -> None:
+    """The sandbox's Jira: the same people (matched by email, as secreview assigns issues) and an engineer."""
+    for person in PEOPLE:
+        jira.add_user(f"5b10{person.handle}", person.real_name, f"{person.handle}@example.com")
+    jira.add_user(JIRA_ENGINEER, "Erin Engineer", "erin@example.com")
+    jira.site.page_person = JIRA_ENGINEER
+
+
+def sandbox_settings(fake: FakeSlack, database_url: str, signing_secret: str,
+                     jira: FakeJira | None = None, jira_secret: str | None = None) -> Settings:
+    """secreview's settings for the sandbox: the fakes' URLs, loopback only, no .env file."""
+    jira_values = {} if jira is None else {
+        "jira_url": jira.url, "jira_user": API_EMAIL, "jira_api_token": API_TOKEN, "secreview_jira_project": "SEC",
+        "secreview_jira_webhook_secret": jira_secret}
     # A .env in the working directory may hold a real workspace's tokens: the sandbox never reads it.
     return load_settings(
         _env_file=None, slack_bot_token=BOT_TOKEN, slack_signing_secret=signing_secret, slack_app_token=None,
         slack_api_url=fake.api_url, database_url=database_url, secreview_security_channel=SECURITY,
         secreview_digest_channel=DIGEST, secreview_reviewers=[REVIEWERS_GROUP], secreview_admins=[CISO],
-        secreview_watch_channels=[ANNOUNCE, GENERAL], secreview_digest_chart=True,
+        secreview_watch_channels=[ANNOUNCE, GENERAL], secreview_digest_chart=True, **jira_values,
     )
 
 
@@ -150,6 +167,7 @@ def _has_reviews(services: Services, workspace_id: str) -> bool:
 @dataclass
 class _Running:
     fake: FakeSlack
+    jira: FakeJira
     services: Services
     app_server: Any
     app_thread: threading.Thread
@@ -183,6 +201,12 @@ class Sandbox:
         return self._running.fake
 
     @property
+    def jira(self) -> FakeJira:
+        """The fake Jira site (for tests)."""
+        assert self._running is not None, "start() the sandbox first"
+        return self._running.jira
+
+    @property
     def services(self) -> Services:
         """secreview's services (for tests)."""
         assert self._running is not None, "start() the sandbox first"
@@ -208,7 +232,7 @@ class Sandbox:
                     f"port {self.port} is already in use: try `secreview sandbox --port {self.port + 1}`"
                 ) from None
             raise
-        fake = services = app_server = None
+        fake = jira = services = app_server = None
         try:
             if self.db_file is None:
                 self._tempdir = tempfile.mkdtemp(prefix="secreview-sandbox-")
@@ -216,7 +240,11 @@ class Sandbox:
                 self.db_file.parent.mkdir(parents=True, exist_ok=True)
             fake = FakeSlack(HOST, 0, tokens=[BOT_TOKEN]).start()
             populate(fake)
-            settings = sandbox_settings(fake, f"sqlite:///{self.database_path}", self.signing_secret)
+            jira = FakeJira(HOST, 0).start()
+            populate_jira(jira)
+            jira_secret = secrets.token_hex(16)
+            settings = sandbox_settings(fake, f"sqlite:///{self.database_path}", self.signing_secret, jira,
+                                        jira_secret)
             services = build_services(settings, instance="sandbox")
             if self.demo_data and not _has_reviews(services, fake.team_id):
                 with db.session_scope(services.session_factory, write=True) as session:
@@ -230,9 +258,10 @@ class Sandbox:
             app_thread.start()
             stop_background = start_background(services, scheduler=False, instance="sandbox")
             app_url = f"http://{HOST}:{app_server.effective_port}/slack/events"
+            jira.add_webhook(f"http://{HOST}:{app_server.effective_port}/jira/webhook", jira_secret)
             web.attach(fake=fake, sender=SlackSender(app_url, self.signing_secret),
                        directory=Directory(people=PEOPLE, announce=ANNOUNCE, security=SECURITY, digest=DIGEST,
-                                           general=GENERAL))
+                                           general=GENERAL, jira_url=jira.url))
             web.start()
         except BaseException:
             web.stop()
@@ -242,9 +271,11 @@ class Sandbox:
                 services.engine.dispose()
             if fake is not None:
                 fake.stop()
+            if jira is not None:
+                jira.stop()
             self._remove_tempdir()
             raise
-        self._running = _Running(fake, services, app_server, app_thread, stop_background, web)
+        self._running = _Running(fake, jira, services, app_server, app_thread, stop_background, web)
         return self
 
     def stop(self) -> None:
@@ -256,6 +287,7 @@ class Sandbox:
             running.app_thread.join(5)
             running.stop_background()  # stops the outbox worker and disposes of the engine
             running.fake.stop()
+            running.jira.stop()
         self._remove_tempdir()
 
     def _remove_tempdir(self) -> None:

@@ -186,6 +186,14 @@ class Condition(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
     waive_reason: Mapped[str | None] = mapped_column(Text)
+    # With Jira configured: the issue that tracks this safeguard (a Jira key is unique on its site).
+    jira_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    jira_url: Mapped[str | None] = mapped_column(String(500))
+    # When a create request last went to Jira: from then on its outcome may be unknown, so the next attempt
+    # searches for the issue first (by its label) instead of creating a second one.
+    jira_sent_at: Mapped[datetime | None]
+    # The issue's `updated` time of the last Jira state applied here, so an older webhook never undoes a newer one.
+    jira_updated_at: Mapped[datetime | None]
 
     review: Mapped[Review] = relationship(back_populates="conditions")
 
@@ -367,3 +375,17 @@ class ReminderLog(Base):
     reminder: Mapped[str] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JiraPollRun(Base):
+    """A claimed Jira poll period: the unique row is what makes one replica, and only one, poll each period."""
+
+    __tablename__ = "jira_poll_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(unique=True)
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    issues_seen: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)

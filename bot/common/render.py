@@ -33,6 +33,16 @@ def escape_mrkdwn(value: object) -> str:
     return _MRKDWN_RE.sub(lambda m: _MRKDWN_ESCAPES[m.group(0)], str(value))
 
 
+# Jira's wiki markup (REST v2 descriptions and comments): links [a|b], macros {x}, tables |, emphasis *_-+^~,
+# mentions, images !x!, headings h1. and lists # at a line's start. A backslash makes each one plain text.
+_JIRA_RE = re.compile(r"([\\\[\]{}|*_+^~!#\-])")
+
+
+def escape_jira(value: object) -> str:
+    """Neutralises Jira wiki markup so user text in an issue can never become a link, macro or mention."""
+    return _JIRA_RE.sub(r"\\\1", "" if value is None else str(value))
+
+
 def cut(value: object, limit: int) -> str:
     """Shortens text to `limit` characters, ending in an ellipsis, rather than have Slack refuse it."""
     text = "" if value is None else str(value)
@@ -99,7 +109,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         md=_md, pt=_pt, json=_json_value, cut=cut, esc=escape_mrkdwn,
-        date=_fmt_date, money=_money, slackdate=_slack_date,
+        date=_fmt_date, money=_money, slackdate=_slack_date, jira=escape_jira,
     )
     env.globals.update(message=lambda message_key, **params: message(message_key, **params))
     return env

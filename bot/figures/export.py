@@ -20,7 +20,7 @@ from storage.models import AuditEvent, QuestionnaireVersion, Review
 CSV_COLUMNS = (
     "workspace", "key", "title", "state", "owner", "assignee", "announced_at", "go_live", "due_at", "risk_tier",
     "risk_score", "tags", "vendors", "regulations", "decision_outcome", "decided_by", "decided_at", "rationale",
-    "cost_avoided", "currency", "conditions_open", "conditions_done", "conditions_waived", "events",
+    "cost_avoided", "currency", "conditions_open", "conditions_done", "conditions_waived", "events", "jira_issues",
     "questionnaire", "intake",
 )
 
@@ -111,7 +111,8 @@ def _review_row(review: Review, events: list[AuditEvent], asked: intake.Question
         ],
         "conditions": [
             {"id": c.id, "text": c.text, "owner": c.owner_id, "due_date": _iso(c.due_date), "state": c.state,
-             "closed_at": _iso(c.closed_at), "closed_by": c.closed_by, "waive_reason": c.waive_reason}
+             "closed_at": _iso(c.closed_at), "closed_by": c.closed_by, "waive_reason": c.waive_reason,
+             "jira_key": c.jira_key, "jira_url": c.jira_url}
             for c in review.conditions
         ],
         "events": [
@@ -148,6 +149,7 @@ def to_csv(rows: Iterator[dict[str, Any]]) -> str:
             decision.get("decided_by") or "", decision.get("decided_at") or "", decision.get("rationale") or "",
             decision.get("cost_avoided") or "", decision.get("currency") or "", states.count("open"),
             states.count("done"), states.count("waived"), len(row["events"]),
+            "; ".join(c["jira_key"] for c in row["conditions"] if c.get("jira_key")),
             (row["questionnaire"] or {}).get("version") or "",
             "; ".join(f"{q['question']}: {q['answer']}" for q in row["intake"]),
         ]

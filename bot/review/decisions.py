@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.common import render
 from bot.config import Settings
-from bot.review import messages, notices
+from bot.review import jira_notices, messages, notices
 from bot.review.errors import InvalidInput, InvalidTransition
 from bot.review.lifecycle import (
     MAX_TEXT,
@@ -167,4 +167,8 @@ def record_decision(
               "fast_track": fast_track},
     )
     notices.decided(session, settings=settings, review=review, decision=decision)
+    if settings.jira_enabled:
+        session.flush()  # the conditions' ids name their Jira issues
+        jira_notices.issues_opened(session, settings=settings, review=review,
+                                   conditions=[c for c in review.conditions if c.decision_id == decision.id])
     return decision

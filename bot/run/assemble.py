@@ -67,8 +67,11 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
         delivery_for = single_workspace_clients(settings, retries=False)
     worker = None
     if with_worker:
+        from bot.run.jira_side import jira_delivery
+
         worker = OutboxWorker(session_factory=factory, client_for=delivery_for, instance_id=instance or instance_id(),
-                              security_channel=settings.secreview_security_channel)
+                              security_channel=settings.secreview_security_channel,
+                              jira=jira_delivery(settings, factory, client_for))
     return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
                     rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings,
                     replays=ReplayRecord(engine))
@@ -138,9 +141,12 @@ def installation_clients(settings: Settings, store: Any, *, retries: bool = True
 
 def drain_outbox(settings: Settings, factory: sessionmaker[Session], timeout: float = 30.0) -> None:
     """Delivers what is queued now (used by the CLI's `digest post`)."""
+    from bot.run.jira_side import jira_delivery
+
     client = make_client(settings, retries=False)
     worker = OutboxWorker(session_factory=factory, client_for=lambda _ws: client, instance_id=instance_id(),
-                          security_channel=settings.secreview_security_channel)
+                          security_channel=settings.secreview_security_channel,
+                          jira=jira_delivery(settings, factory, lambda _ws: client))
     stats = worker.drain(timeout)
     log.info("delivered %s, failed %s, queued for retry %s", stats.sent, stats.failed, stats.retried)
 

@@ -1,4 +1,8 @@
-"""Delivers the outbox: in order per conversation, retried with backoff, given up only on permanent errors."""
+"""Delivers the outbox: in order per conversation, retried with backoff, given up only on permanent errors.
+
+Two destinations share the claim, lease, order and backoff: Slack (every Web API method) and, with Jira
+configured, Jira (rows whose method starts with "jira.", handed to bot/tracker's JiraDelivery).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from bot.common import render
 from bot.review import outbox
 from bot.run.background import BackgroundLoop
 from bot.run.claims import holder_is_gone
+from bot.tracker.client import TrackerRefused, TrackerUnavailable
+from bot.tracker.delivery import JiraDelivery, OutboxRow
 from storage.db import session_scope
 from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
 
@@ -34,6 +40,7 @@ PERMANENT_ERRORS = frozenset({
     "user_is_bot", "cannot_dm_bot", "not_authed", "method_deprecated", "unknown_method",
 })
 CLAIM_SECONDS = 60
+JIRA_PREFIX = "jira."
 MAX_BACKOFF_SECONDS = 300
 GIVE_UP_AFTER = timedelta(hours=48)
 PROCESSED_EVENT_TTL = timedelta(days=3)
@@ -105,8 +112,10 @@ class OutboxWorker:
         security_channel: str | None,
         poll_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        jira: JiraDelivery | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._jira = jira
         self._client_for = client_for
         self._instance_id = instance_id
         self._security_channel = security_channel
@@ -237,6 +246,9 @@ class OutboxWorker:
                     payload["channel"] = review.card_channel or payload["channel"]
             workspace_id = row.workspace_id
             created_at, attempts, purpose = row.created_at, row.attempts, row.purpose
+            view = OutboxRow(row.id, workspace_id, row.review_id, method, purpose, payload)
+        if method.startswith(JIRA_PREFIX):
+            return self._deliver_jira(view, created_at, attempts)
         try:
             result = call_slack(self._client_for(workspace_id), method, payload)
         except TransientError as exc:
@@ -247,7 +259,24 @@ class OutboxWorker:
         self._record_sent(row_id, result, method=method, purpose=purpose, attempts=attempts)
         return "sent"
 
-    def _record_sent(self, row_id: int, result: dict[str, Any], *, method: str, purpose: str, attempts: int) -> None:
+    def _deliver_jira(self, row: OutboxRow, created_at: datetime, attempts: int) -> str:
+        if self._jira is None:
+            self._fail(row.id, "Jira is not configured (JIRA_URL is unset)", row.workspace_id, row.purpose, None,
+                       jira_row=row)
+            return "failed"
+        try:
+            result = self._jira.deliver(row)
+        except TrackerUnavailable as exc:
+            return self._retry(row.id, TransientError(f"jira: {exc.reason}"[:500], exc.retry_after), created_at,
+                               attempts)
+        except TrackerRefused as exc:
+            self._fail(row.id, f"jira: {exc.reason}"[:500], row.workspace_id, row.purpose, None, jira_row=row)
+            return "failed"
+        self._record_sent(row.id, result, method=row.method, purpose=row.purpose, attempts=attempts, jira_row=row)
+        return "sent"
+
+    def _record_sent(self, row_id: int, result: dict[str, Any], *, method: str, purpose: str, attempts: int,
+                     jira_row: OutboxRow | None = None) -> None:
         # Slack has the message now; if this write were lost the row would be sent again once its lease ran
         # out, so a database hiccup (SQLite busy, PostgreSQL restarting) is waited out within half the lease.
         deadline = time.monotonic() + CLAIM_SECONDS / 2
@@ -263,6 +292,8 @@ class OutboxWorker:
                     row.claimed_until = None
                     row.result_channel = result.get("channel")
                     row.result_ts = result.get("ts")
+                    if jira_row is not None and self._jira is not None:
+                        self._jira.record(session, jira_row, result)
                     if purpose in ("card", "card_update") and method == "chat.postMessage" and row.review_id:
                         card = session.get(Review, row.review_id)
                         if card is not None:
@@ -288,8 +319,10 @@ class OutboxWorker:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
         return "retry"
 
-    def _fail(self, row_id: int, reason: str, workspace_id: str, purpose: str, channel: str | None) -> None:
-        log.error("outbox %s: Slack refused %s to %s: %s", row_id, purpose, channel, reason)
+    def _fail(self, row_id: int, reason: str, workspace_id: str, purpose: str, channel: str | None, *,
+              jira_row: OutboxRow | None = None) -> None:
+        log.error("outbox %s: %s refused %s to %s: %s", row_id, "Jira" if jira_row else "Slack", purpose,
+                  channel or "Jira", reason)
         with session_scope(self._session_factory, write=True) as session:
             session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row_id)
@@ -297,7 +330,13 @@ class OutboxWorker:
             )
             # Tell the security team once, in its channel, unless that channel itself is the problem.
             if purpose != "delivery_failed" and self._security_channel and channel != self._security_channel:
-                text = render.message("delivery.failed", channel=channel or "?", reason=reason, purpose=purpose)
+                if jira_row is not None and self._jira is not None:
+                    text = self._jira.refusal_text(session, jira_row, reason)
+                elif jira_row is not None:
+                    text = render.message("jira.refused", what=purpose, id=jira_row.payload.get("condition_id", "?"),
+                                          key="?", reason=reason)
+                else:
+                    text = render.message("delivery.failed", channel=channel or "?", reason=reason, purpose=purpose)
                 outbox.enqueue(session, workspace_id=workspace_id, method="chat.postMessage",
                                payload={"channel": self._security_channel, "text": text},
                                purpose="delivery_failed", ordering_key=f"ops:{workspace_id}")

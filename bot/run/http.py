@@ -1,4 +1,5 @@
-"""`secreview serve`: HTTP mode on waitress, with /healthz, /readyz and /metrics, and its worker child process."""
+"""`secreview serve`: HTTP mode on waitress, with /healthz, /readyz and /metrics, /jira/webhook when Jira is
+configured, and its worker child process."""
 
 from __future__ import annotations
 
@@ -89,6 +90,11 @@ class HttpApp:
                     self._busy.leave()
             self._telemetry.observe_request(time.perf_counter() - started)
             return result  # type: ignore[no-any-return]
+        if path == "/jira/webhook" and method == "POST" and self._services.settings.jira_enabled:
+            from bot.run import jira_webhook
+
+            status, text = jira_webhook.handle(self._services, environ)
+            return self._plain(start_response, status, text)
         if path.startswith("/slack/"):
             return self._slack(environ, start_response)  # type: ignore[no-any-return]
         return self._plain(start_response, "404 Not Found", "not found\n")

@@ -1,4 +1,5 @@
-"""The digest and reminder schedules (APScheduler 3, in the configured time zone), safe on every replica.
+"""The digest and reminder schedules (APScheduler 3, in the configured time zone), safe on every replica; with Jira,
+the Jira poll (bot/tracker/poll.py, which claims each period the same way).
 
 Each job claims its period (a DigestRun) or its item and day (a ReminderLog) in the database before it
 sends anything, so several replicas, a restart, a misfire or a manual `secreview digest post` never
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DIGEST_JOB = "digest"
+JIRA_POLL_JOB = "jira-poll"
 REMINDERS_JOB = "reminders"
 CATCH_UP_JOB = "catch-up"
 # A summary is posted by the first digest run after its month (or quarter) ends, not weeks later.
@@ -168,6 +170,20 @@ def build_scheduler(
                       kwargs=common)
     scheduler.add_job(run_reminders_job, reminder_trigger(settings), id=REMINDERS_JOB, name="daily reminders",
                       kwargs=common)
+    from bot.tracker.poll import poll_interval
+
+    interval = poll_interval(settings)
+    if interval is not None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from bot.run.jira_side import poll_job, shared_client
+
+        # Every replica schedules it; the period's claim row lets one of them poll. A missed run is not caught up:
+        # the next one's window reaches back over it.
+        scheduler.add_job(poll_job, IntervalTrigger(seconds=int(interval.total_seconds()), timezone=settings.timezone),
+                          id=JIRA_POLL_JOB, name="Jira poll", misfire_grace_time=int(interval.total_seconds()),
+                          kwargs={"settings": settings, "session_factory": session_factory,
+                                  "instance_id": instance_id, "client": shared_client(settings)})
     # A date trigger without a date runs once, right after start (however long after this start() comes).
     scheduler.add_job(catch_up, "date", id=CATCH_UP_JOB, name="catch up on start",
                       kwargs={**common, "now": now}, misfire_grace_time=None)

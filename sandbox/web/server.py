@@ -90,6 +90,12 @@ class SandboxWeb(PageActions):
         """The page's address."""
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def jira_url(self) -> str | None:
+        """The fake Jira's page, when the sandbox runs one."""
+        directory = getattr(self, "_directory", None)
+        return directory.jira_url if directory is not None else None
+
 
 def _make_handler(web: SandboxWeb) -> type[BaseHTTPRequestHandler]:
     posts = {
@@ -155,6 +161,8 @@ def _make_handler(web: SandboxWeb) -> type[BaseHTTPRequestHandler]:
                     return self._json(200, web.state_for((query.get("user") or [None])[0]))
                 if path.startswith("/api/file/"):
                     return self._file(path[len("/api/file/"):])
+                if path == "/jira" and web.jira_url:
+                    return self._send(302, b"", "text/plain", {"Location": web.jira_url})
                 if path == "/favicon.ico":
                     return self._send(204, b"", "image/x-icon")
                 return self._json(404, {"ok": False, "error": "not found"})

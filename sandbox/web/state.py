@@ -38,6 +38,7 @@ class Directory:
     security: str
     digest: str
     general: str
+    jira_url: str | None = None  # the sandbox's fake Jira page, linked from the page's tools
 
 
 class WebError(Exception):

@@ -32,7 +32,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for name, value in settings.model_dump().items():
         if value is None or value == [] or name == "secreview_config":
             continue
-        env[name.upper()] = ",".join(value) if isinstance(value, list) else str(value)
+        if isinstance(value, dict):  # SECREVIEW_JIRA_FIELD_MAP: name=field pairs
+            env[name.upper()] = ",".join(f"{k}={v}" for k, v in value.items())
+        else:
+            env[name.upper()] = ",".join(value) if isinstance(value, list) else str(value)
     return env
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOMS = ("common", "intake", "review", "figures", "slack", "run")
+ROOMS = ("common", "intake", "review", "figures", "tracker", "slack", "run")
 MAX_MODULE_LINES = 500  # a longer module is a sign of two jobs
 
 
