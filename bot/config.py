@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import intake
+from bot.common.numbers import check_locale
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -57,10 +58,14 @@ class Settings(BaseSettings):
     secreview_sla_days: int = Field(default=5, ge=1, le=60)
     secreview_trigger_emoji: str = "lock"
     secreview_currency: str = "EUR"
+    # How numbers and amounts are written (Babel locale: "en", "en_GB", "de_DE", …).
+    secreview_locale: str = "en"
+    # Below this many reviews a median, percentile or rate is shown with its n but never compared.
+    secreview_min_sample: int = 5
     secreview_config: Path | None = None
     secreview_fast_track_auto: bool = False
     secreview_monthly_summary: bool = False
-    secreview_digest_chart: bool = False
+    secreview_digest_chart: bool = True
     secreview_digest_grace_hours: int = Field(default=72, ge=0, le=24 * 14)
     secreview_log_format: str = "text"
     secreview_listener_threads: int = Field(default=16, ge=1, le=256)
@@ -146,6 +151,19 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError(f"{value!r} is not a three-letter currency code like 'EUR'")
         return value
+
+    @field_validator("secreview_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return check_locale(value.strip())
+
+    @field_validator("secreview_min_sample", mode="before")
+    @classmethod
+    def _min_sample(cls, value: Any) -> int:
+        text = str(value).strip()
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10_000:
+            raise ValueError(f"{text!r} is not a sample size (a whole number from 1 to 10000)")
+        return int(text)
 
     @field_validator("secreview_trigger_emoji")
     @classmethod

@@ -20,6 +20,7 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_bolt.request.payload_utils import is_block_actions, is_slash_command
 from slack_sdk import WebClient
 
+from bot.common import numbers
 from bot.config import Settings
 from bot.slack.client import make_client
 from bot.slack.middleware import DirectMiddleware, drop_seen_deliveries, inject_services
@@ -46,6 +47,7 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
     and acknowledged; `run_queued` (the worker process) runs each listener to its end before dispatch returns,
     so the worker knows a queued request is done when it deletes it.
     """
+    numbers.set_default_locale(settings.secreview_locale)  # amounts in every message, written one way
     executor = AckFirstExecutor(settings.secreview_listener_threads)
     # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
     # workspace's token in the installation store and hands listeners a client carrying it.
