@@ -88,8 +88,12 @@ class _Demo:
         moments = sorted(self.office(start, self.rng.uniform(0, span_hours)) for _ in range(count))
         return [m for m in moments if m < self.now - timedelta(hours=1)]
 
-    def plan(self, index: int, announced: datetime) -> Plan:
-        """One review's story, from its announcement to its last safeguard."""
+    def plan(self, index: int, announced: datetime, *, hold: str = "") -> Plan:
+        """One review's story, from its announcement to its last safeguard.
+
+        `hold` keeps the newest reviews in the work of the day: "announced" (nobody took it yet), "in_review" (a
+        reviewer is on it) or "needs_info" (the owner has not answered yet).
+        """
         rng, words = self.rng, self.words
         project = self.projects[index % len(self.projects)]
         phase = index // len(self.projects)
@@ -108,7 +112,7 @@ class _Demo:
         ).review
         key = review.number
         fate = rng.random()
-        if fate < 0.04:  # not a project: closed by a reviewer the same day
+        if fate < 0.04 and not hold:  # not a project: closed by a reviewer the same day
             yield (at := self.office(announced, rng.uniform(0.5, 5)))
             transitions.mark_not_applicable(self.session, settings=self.settings, workspace_id=self.workspace_id,
                                             actor=reviewer, key=key, reason=rng.choice(words["not_applicable"]),
@@ -125,23 +129,30 @@ class _Demo:
             intake_answers.submit_intake(self.session, settings=self.settings, workspace_id=self.workspace_id,
                                          actor=owner, key=key, form=form(at), rules=self.rules, now=at)
 
-        has_intake = rng.random() < 0.93
-        at = self.office(announced, rng.uniform(0.3, 6))
+        has_intake = rng.random() < 0.93 or hold == "announced"
+        # The newest one's owner answered at once (it was announced at least an hour ago): its intake is in.
+        at = announced + timedelta(minutes=5) if hold == "announced" else self.office(announced, rng.uniform(0.3, 6))
         if has_intake:
             yield at
             submit(at)
+        if hold == "announced":
+            return
         yield (at := self.office(at, rng.uniform(0.3, 5) if rng.random() < 0.85 else rng.uniform(6, 16)))
         transitions.take(self.session, settings=self.settings, workspace_id=self.workspace_id, actor=reviewer,
                          key=key, now=at)
-        if fate < 0.06:  # the owner withdraws it
+        if hold == "in_review":
+            return
+        if fate < 0.06 and not hold:  # the owner withdraws it
             yield (at := self.office(at, rng.uniform(3, 20)))
             transitions.withdraw(self.session, settings=self.settings, workspace_id=self.workspace_id, actor=owner,
                                  key=key, reason=rng.choice(words["withdrawn"]), now=at)
             return
-        if not has_intake or rng.random() < 0.18:
+        if not has_intake or hold or rng.random() < 0.18:
             yield (at := self.office(at, rng.uniform(1, 8)))
             transitions.request_info(self.session, settings=self.settings, workspace_id=self.workspace_id,
                                      actor=reviewer, key=key, question=rng.choice(words["questions"]), now=at)
+            if hold:
+                return
             if rng.random() < 0.08:  # never answered: withdrawn after a reminder or two
                 yield (at := self.office(at, rng.uniform(25, 45)))
                 transitions.withdraw(self.session, settings=self.settings, workspace_id=self.workspace_id,
@@ -234,8 +245,10 @@ def generate(
             heapq.heappush(queue, (at, order, plan))
 
     moments = demo.announcement_moments(count)
+    # The newest three are this week's work: one nobody has taken yet, one in review, one waiting for an answer.
+    holds = {len(moments) - 1: "announced", len(moments) - 2: "in_review", len(moments) - 3: "needs_info"}
     for index, announced in enumerate(moments):
-        resume(index, demo.plan(index, announced))
+        resume(index, demo.plan(index, announced, hold=holds.get(index, "")))
     while queue:
         _, order, plan = heapq.heappop(queue)
         resume(order, plan)
@@ -248,5 +261,5 @@ def generate(
     session.flush()
     by_state = dict(session.execute(
         select(Review.state, func.count()).where(Review.workspace_id == workspace_id).group_by(Review.state)
-    ).tuples().all())
+    ).all())
     return DemoSummary(workspace_id, len(moments), {str(k): int(v) for k, v in by_state.items()})
