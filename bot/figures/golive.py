@@ -31,7 +31,7 @@ def early_engagement_days(w: Window) -> list[float]:
     """Early engagement: calendar days from announcement (local date) to go-live; the median is reported.
 
     Reviews announced in the period with a go-live date on record at its end; left out: those withdrawn or
-    closed as not a project by then. Negative when security heard of the project after its launch.
+    closed as not a project by then. 0 when security hears of a project on the day it goes live.
     """
     days = []
     for row in w.reviews(*w.has(Review.announced_at), columns=(Review.id, Review.state, Review.announced_at,

@@ -112,9 +112,10 @@ def conditions_closed(w: Window) -> int:
 
 
 def conditions_overdue_at(session: Session, workspace_id: str, at: datetime, tz: ZoneInfo) -> int:
-    """Conditions overdue: safeguards open at the period's end whose due date (local) was before its last day.
+    """Conditions overdue: safeguards open at the period's end whose due date (local) had passed by then.
 
-    Open then: created before the end and not done or waived by it (closing one later does not change it).
+    Due on the period's last day or earlier; open then: created before the end and not done or waived by it
+    (closing one later does not change it).
     """
     day = at.astimezone(tz).date()
     still_open = select(func.count()).select_from(Condition).where(
@@ -175,8 +176,9 @@ def tag_trends(w: Window, period: Period, *, since: datetime | None) -> tuple[li
     """Trends: per technology tag, reviews announced in the period against the average of the four before.
 
     Tags as they were at the period's end. Only earlier periods the workspace existed in for their whole span
-    are averaged (fewer than four for a young workspace, none in its first period); rising first. Returns the
-    trends and how many earlier periods were averaged.
+    are averaged (fewer than four for a young workspace, none in its first period); rising first.
+
+    Returns the trends and how many earlier periods were averaged.
     """
     earlier = [shifted(period, -k, w.tz) for k in range(1, TREND_WINDOWS + 1)]
     earlier = [p for p in earlier if since is not None and since <= p.start]

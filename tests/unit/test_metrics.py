@@ -286,3 +286,17 @@ def test_every_definition_is_documented_with_its_exclusions() -> None:
     assert "reopened before" in definitions["reviewed_before_go_live"]
     assert "reopened before" in definitions["savings"]
     assert all(definitions.values())
+
+
+def test_the_readme_says_what_each_definition_says() -> None:
+    """Each definition's first clause and every exclusion it names ("Left out: …", "Only …") are in the README."""
+    import re
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
+    for name, text in metrics.definitions().items():
+        flat = " ".join(text.split())
+        first = re.split(r"[;.]", flat.split(": ", 1)[1])[0]
+        assert first in readme, (name, first)
+        for exclusion in re.findall(r"(?:Left out|Only)[^.]*\.", flat):
+            assert exclusion in readme, (name, exclusion)
