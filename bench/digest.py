@@ -43,7 +43,7 @@ from bot.config import Settings
 from bot.figures import digest, periods, reports
 from storage import db
 
-GENERATOR_VERSION = 1  # bump when the generated data changes, so cached databases are rebuilt
+GENERATOR_VERSION = 2  # bump when the generated data changes, so cached databases are rebuilt
 WORKSPACE = "T0BENCH"
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # fixed, so a cached database stays "current"
 TZ = ZoneInfo("UTC")
@@ -72,6 +72,15 @@ def _ts(seconds: float) -> str:
 
 def _day(seconds: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
+def _iso(seconds: float) -> str:
+    # As the audit log writes instants (bot/review/audit.py).
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(seconds))
+
+
+INTAKE_ANSWERS = {"data_classification": "confidential", "sensitive_data": ["personal"], "exposure": "internet",
+                  "hosting": "saas", "third_parties": "Salesforce", "uses_ai": False, "changes_auth": True}
 
 
 @dataclass
@@ -118,10 +127,10 @@ class Generator:
             yield rows
 
     def _event(self, rows: Rows, review_id: int, at: float, actor: str, action: str, from_state: str | None,
-               to_state: str, note: str = "") -> None:
+               to_state: str, note: str = "", data: dict[str, Any] | None = None) -> None:
         self.event_id += 1
         rows.events.append((self.event_id, WORKSPACE, self.event_id, review_id, f"SR-{review_id}", actor, _ts(at),
-                            action, from_state, to_state, note, "{}", FAKE_HASH, FAKE_HASH))
+                            action, from_state, to_state, note, json.dumps(data or {}), FAKE_HASH, FAKE_HASH))
 
     def _review(self, rows: Rows, announced: float, rng: random.Random) -> None:
         self.review_id += 1
@@ -144,7 +153,14 @@ class Generator:
         if needs_info and responded and not done and rng.random() < 0.5:
             state = "needs_info"
         decided = done and outcome in ("approved", "approved_with_conditions", "rejected")
-        self._event(rows, rid, announced, owner, "announced", None, "announced", "announcement")
+        self._event(rows, rid, announced, owner, "announced", None, "announced", "announcement",
+                    {"go_live": _day(go_live), "tags": tags, "vendors": vendors, "regulations": regulations})
+        # The owner's intake, as the app logs it: the answers, and the go-live date it replaced (often none).
+        intake_at = min(announced + rng.uniform(0.1, 0.9) * (first_response - announced), self.now)
+        self._event(rows, rid, intake_at, owner, "intake_submitted", "announced", "announced", "", {
+            "before": {"title": "", "owner": owner, "risk_tier": None,
+                       "go_live": _day(go_live - 7 * 86400) if rng.random() < 0.2 else None},
+            "risk_score": 5, "risk_tier": tier, "regulations": regulations, "answers": INTAKE_ANSWERS})
         if responded:
             self._event(rows, rid, first_response, reviewer, "taken", "announced", "in_review")
             if needs_info and first_response + 86400 <= self.now:
@@ -153,6 +169,16 @@ class Generator:
                     self._event(rows, rid, first_response + 2 * 86400, owner, "intake", "needs_info", "in_review")
         if done:
             self._event(rows, rid, closed, reviewer, "decided" if decided else outcome, "in_review", outcome)
+        # A few decisions are reopened two days later (a fresh due date) and decided again the day after.
+        due = announced + 7 * 86400
+        reopened = decided and closed + 3 * 86400 <= self.now and rng.random() < 0.03
+        decided_at = closed
+        if reopened:
+            reopen_at, decided_at = closed + 2 * 86400, closed + 3 * 86400
+            self._event(rows, rid, reopen_at, reviewer, "reopened", outcome, "in_review", "Scope changed", {
+                "before": {"due_at": _iso(due)}, "due_at": _iso(reopen_at + 7 * 86400)})
+            self._event(rows, rid, decided_at, reviewer, "decided", "in_review", outcome)
+            due = reopen_at + 7 * 86400
         if decided:
             self.decision_id += 1
             cost = round(rng.uniform(1_000, 250_000), 2) if rng.random() < 0.3 else None
@@ -168,6 +194,10 @@ class Generator:
                         self.condition_id, WORKSPACE, rid, self.decision_id, f"Safeguard {n + 1}", owner,
                         _day(go_live), "open" if still_open else rng.choice(("done", "done", "done", "waived")),
                         _ts(closed), None if still_open else _ts(finished), None if still_open else owner, None))
+        if reopened:
+            self.decision_id += 1
+            rows.decisions.append((self.decision_id, WORKSPACE, rid, outcome, "Reviewed again after the scope change.",
+                                   reviewer, _ts(decided_at), tier, json.dumps(regulations), None, "EUR", 0))
         rows.reviews.append((
             rid, WORKSPACE, rid, f"Project {rid}: {' '.join(tags) or 'internal tool'}", "",
             f"New project: rollout of {', '.join(vendors) or 'an internal tool'}, go-live {_day(go_live)}",
@@ -175,8 +205,8 @@ class Generator:
             f"{int(announced) + 1}.{rid % 1_000_000:06d}", _day(go_live), None, "", json.dumps(tags),
             json.dumps(vendors), json.dumps(regulations), {"low": 2, "medium": 5, "high": 8, "critical": 12}[tier],
             tier, "[]", state, reviewer if responded else None, _ts(announced), _ts(announced + 86400),
-            _ts(first_response) if responded else None, _ts(announced + 7 * 86400),
-            _ts(closed) if decided else None, _ts(first_response + 3600) if needs_info and responded else None,
+            _ts(first_response) if responded else None, _ts(due),
+            _ts(decided_at) if decided else None, _ts(first_response + 3600) if needs_info and responded else None,
             _ts(min(closed, self.now) if done else (first_response if responded else announced)), 0,
         ))
 

@@ -197,26 +197,40 @@ def digest() -> None:
 
 
 @digest.command()
-@click.option("--period", type=click.Choice(["last-week", "this-week", "last-month", "last-quarter"]),
-              default="last-week", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the Block Kit JSON instead of text.")
+@click.option("--period", default="last-week", show_default=True, metavar="PERIOD",
+              help="last-week, this-week, last-month, this-month, last-quarter, this-quarter, or one named period: "
+                   "2026-W47, 2026-11, 2026-Q3. A posted period shows what was posted.")
+@click.option("--format", "fmt", type=click.Choice(["text", "blocks", "json", "csv"]), default="text",
+              show_default=True,
+              help="text: the digest as read; blocks: its Block Kit JSON; json, csv: the figures themselves.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Same as --format blocks.")
 @click.option("--workspace", help="Workspace (team) ID, when the database serves several.")
 @friendly_errors
-def preview(period: str, as_json: bool, workspace: str | None) -> None:
-    """Print the digest without posting it."""
+def preview(period: str, fmt: str, as_json: bool, workspace: str | None) -> None:
+    """Print the digest (or its figures) without posting it."""
     from bot.figures import digest as digest_module
+    from bot.figures import export as export_module
 
     settings = _settings()
     _, factory = open_database(settings)
     with db.session_scope(factory) as session:
         workspace_id = _pick_workspace(session, workspace)
-        rendered = None if workspace_id is None else digest_module.preview(
-            session, settings=settings, workspace_id=workspace_id, period_name=period)
+        try:
+            rendered = None if workspace_id is None else digest_module.preview(
+                session, settings=settings, workspace_id=workspace_id, period_name=period)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period") from None
+    fmt = "blocks" if as_json else fmt
     if rendered is None:
         nothing = raw_message("cli.no_reviews")
-        click.echo(json.dumps({"text": nothing, "blocks": []}, indent=2) if as_json else nothing)
-    elif as_json:
+        click.echo(json.dumps({"text": nothing, "blocks": []}, indent=2) if fmt == "blocks" else nothing)
+    elif fmt == "blocks":
         click.echo(json.dumps({"text": rendered["text"], "blocks": rendered["blocks"]}, indent=2, ensure_ascii=False))
+    elif fmt == "json":
+        click.echo(export_module.figures_json(rendered["figures"], period=rendered["period"],
+                                              posted_at=rendered["posted_at"]))
+    elif fmt == "csv":
+        click.echo(export_module.figures_csv(rendered["figures"], period=rendered["period"]), nl=False)
     else:
         click.echo(rendered["plain_text"])
 

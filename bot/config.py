@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot import intake
 from bot.common.calendar import WorkCalendar, closing_days_from_config, parse_holidays_code
+from bot.common.numbers import check_locale
 from bot.common.render import has_message, raw_message
 from bot.config_jira import JiraSettings
 
@@ -122,10 +123,14 @@ class Settings(JiraSettings, BaseSettings):
     secreview_sla_days: int = Field(default=5, ge=1, le=60)
     secreview_trigger_emoji: str = "lock"
     secreview_currency: str = "EUR"
+    # How numbers and amounts are written (Babel locale: "en", "en_GB", "de_DE", …).
+    secreview_locale: str = "en"
+    # Below this many reviews a median, percentile or rate is shown with its n but never compared.
+    secreview_min_sample: int = 5
     secreview_config: Path | None = None
     secreview_fast_track_auto: bool = False
     secreview_monthly_summary: bool = False
-    secreview_digest_chart: bool = False
+    secreview_digest_chart: bool = True
     secreview_digest_grace_hours: int = Field(default=72, ge=0, le=24 * 14)
     secreview_log_format: str = "text"
     secreview_listener_threads: int = Field(default=16, ge=1, le=256)
@@ -236,6 +241,19 @@ class Settings(JiraSettings, BaseSettings):
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise invalid("currency", value=value)
         return value
+
+    @field_validator("secreview_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return check_locale(value.strip())
+
+    @field_validator("secreview_min_sample", mode="before")
+    @classmethod
+    def _min_sample(cls, value: Any) -> int:
+        text = str(value).strip()
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10_000:
+            raise ValueError(f"{text!r} is not a sample size (a whole number from 1 to 10000)")
+        return int(text)
 
     @field_validator("secreview_trigger_emoji")
     @classmethod

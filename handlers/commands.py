@@ -195,7 +195,7 @@ def metrics_answer(*, context: BoltContext, workspace_id: str, period: str) -> d
         window = periods.period_for(period, now=now, tz=settings.timezone, which="last")
         report = reports.compute(session, workspace_id=workspace_id, period=window, now=now, tz=settings.timezone,
                                  currency=settings.secreview_currency, calendar=settings.calendar)
-        return digest.render_metrics_ephemeral(report)
+        return digest.render_metrics_ephemeral(report, style=digest.style_of(settings))
 
     return services.read(load)
 

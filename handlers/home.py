@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.figures import reports
+from bot.figures import presentation
 from bot.review.states import OPEN_STATES
 from bot.slack import views
 from handlers.common import actor_of, services_of, workspace_of
@@ -43,8 +43,10 @@ def home_view(*, context: BoltContext, user_id: str, body: dict[str, Any] | None
                 scoped.where(Review.state.in_(list(OPEN_STATES)), Review.assignee_id == user_id)
                 .order_by(Review.due_at).limit(HOME_LIST_LIMIT)
             ))
-            figures = reports.home_figures(session, workspace_id=workspace_id, now=now,
-                                           tz=services.settings.timezone, calendar=services.settings.calendar)
+            figures = presentation.home_figures(session, workspace_id=workspace_id, now=now,
+                                                tz=services.settings.timezone,
+                                                locale=services.settings.secreview_locale,
+                                                calendar=services.settings.calendar)
         mine = list(session.scalars(
             scoped.where((Review.owner_id == user_id) | (Review.announcer_id == user_id))
             .order_by(Review.announced_at.desc()).limit(HOME_LIST_LIMIT)

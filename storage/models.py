@@ -89,6 +89,9 @@ class Review(Base):
         Index("ix_reviews_ws_state", "workspace_id", "state", "due_at"),
         Index("ix_reviews_ws_golive", "workspace_id", "go_live"),
         Index("ix_reviews_ws_first_response", "workspace_id", "first_response_at"),
+        # The SLA figures: the reviews whose (first-response) due date fell in a period.
+        Index("ix_reviews_ws_due", "workspace_id", "due_at"),
+        Index("ix_reviews_ws_first_response_due", "workspace_id", "first_response_due"),
         Index("ix_reviews_ws_owner", "workspace_id", "owner_id"),
     )
 
@@ -347,7 +350,11 @@ class OutboxMessage(Base):
 
 
 class DigestRun(Base):
-    """A claimed digest period: the unique row is what makes a digest go out exactly once."""
+    """A claimed digest period: the unique row is what makes a digest go out exactly once.
+
+    It keeps what was posted: the figures (reports.Report.to_dict() and the table of shown figures), the
+    message and its plain text, so a posted period is shown later exactly as it was posted.
+    """
 
     __tablename__ = "digest_runs"
     __table_args__ = (UniqueConstraint("workspace_id", "kind", "period_start"),)
@@ -360,6 +367,9 @@ class DigestRun(Base):
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str] = mapped_column(String(64))
     trigger: Mapped[str] = mapped_column(String(16), default="schedule")
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plain_text: Mapped[str | None] = mapped_column(Text)
 
 
 class ReminderLog(Base):

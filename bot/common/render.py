@@ -13,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.common import numbers
+
 # Slack's limits (https://api.slack.com/reference/block-kit): what we cut to instead of being refused.
 LIMIT_SECTION_TEXT = 3000
 LIMIT_HEADER = 150
@@ -83,10 +85,11 @@ def _fmt_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
     return value.strftime(fmt)
 
 
-def _money(value: Decimal | float | int | None, currency: str = "EUR") -> str:
+def _money(value: Decimal | float | int | None, currency: str = "EUR", locale: str | None = None) -> str:
+    # One currency format everywhere: Babel's, for the configured locale (numbers.money).
     if value is None:
         return ""
-    return f"{currency} {Decimal(value):,.0f}"
+    return numbers.money(Decimal(value), currency, locale)
 
 
 def _slack_date(value: datetime | None, fallback_fmt: str = "%d %b %Y %H:%M UTC") -> str:

@@ -1,20 +1,27 @@
-"""The weekly digest and the optional monthly executive summary: claimed once per period, then queued."""
+"""The weekly digest and the monthly/quarterly executive summary: claimed once per period, stored, then queued.
+
+A posted digest keeps its figures and the message as posted (DigestRun), so a preview of a posted period shows
+exactly what was posted.
+"""
 
 from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.common import numbers, render
 from bot.common.render import LIMIT_FALLBACK_TEXT, cut, render_json, render_text
-from bot.figures import metrics, periods, reports
+from bot.figures import golive, periods, reports
 from bot.figures.periods import Period
+from bot.figures.presentation import DEFAULT_MIN_SAMPLE, Presented, present, window_label
 from bot.figures.reports import Report
 from bot.review import outbox
 from storage.models import Base, DigestRun, utcnow
@@ -26,11 +33,28 @@ log = logging.getLogger(__name__)
 
 # Digest kinds (the DigestRun.kind column) and the period each one covers.
 KIND_PERIODS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
+PERIOD_KINDS = {period: kind for kind, period in KIND_PERIODS.items()}
 TRIGGERS = ("schedule", "manual", "catch-up")
 TOP_UPCOMING = 10
 TOP_TRENDS = 8
 TOP_REGULATIONS = 10
+TOP_NAMED = 5
 CHART_WEEKS = 12
+_THIS = {"week": "this week", "month": "this month", "quarter": "this quarter"}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How figures are written and judged: the locale, the smallest sample compared, the SLA in working days."""
+
+    locale: str = numbers.DEFAULT_LOCALE
+    min_sample: int = DEFAULT_MIN_SAMPLE
+    sla_days: int = 5
+
+
+def style_of(settings: Settings) -> Style:
+    """The digest's style from the settings."""
+    return Style(settings.secreview_locale, settings.secreview_min_sample, settings.secreview_sla_days)
 
 
 def claim(session: Session, row: Base) -> bool:
@@ -47,82 +71,119 @@ def claim(session: Session, row: Base) -> bool:
     return True
 
 
-def _view(report: Report, currency: str, *, executive: bool = False) -> dict[str, Any]:
-    """What the templates need: the report, its local dates and the top-N cuts of its lists."""
-    if currency != report.currency:
-        log.warning("report computed in %s, digest asked for %s: showing %s", report.currency, currency,
-                    report.currency)
+def _title(kind: str, start: Any) -> str:
+    return render.message(f"figure.window.{kind}", start=start)
+
+
+def view(presented: Presented, style: Style, *, escape: bool = True) -> dict[str, Any]:
+    """What the templates need: the shown figures, the report, its windows labelled exactly, the top-N lists."""
+    report = presented.report
     tz = ZoneInfo(report.timezone)
-    previous_savings: Decimal = report.previous.savings_period
+    period, previous = report.period, report.previous_period
+    complete = period.is_complete(tz)
+    trends = [{"tag": t.tag, "count": t.count, "rising": (t.change or 0) > 0, "falling": (t.change or 0) < 0,
+               "average": None if t.average is None else numbers.number(t.average, 1, presented.locale)}
+              for t in report.trends[:TOP_TRENDS]]
     return {
-        "report": report,
-        "kind": report.period.kind,
-        "executive": executive,
-        "start": report.period.local_start(tz),
-        "last_day": report.period.local_last_day(tz),
-        "complete": report.period.is_complete(tz),
-        "prev_start": report.previous_period.local_start(tz),
-        "prev_last_day": report.previous_period.local_last_day(tz),
-        "timezone": report.timezone,
-        "currency": report.currency,
-        "savings_period": report.savings_period,
-        "savings_delta": report.savings_period - previous_savings,
-        "savings_ytd": report.savings_ytd,
-        "savings_other": report.savings_other,
-        "overdue": report.overdue_oldest,
-        "upcoming": report.upcoming_go_lives[:TOP_UPCOMING],
-        "upcoming_more": max(0, report.upcoming_total - TOP_UPCOMING),
-        "trends": report.trends[:TOP_TRENDS],
-        "trends_more": max(0, len(report.trends) - TOP_TRENDS),
-        "regulations": report.regulations[:TOP_REGULATIONS],
-        "regulations_more": max(0, len(report.regulations) - TOP_REGULATIONS),
-        "upcoming_weeks": metrics.UPCOMING_WEEKS,
+        "v": {
+            "p": presented, "r": report, "f": presented.figures,
+            "kind": period.kind, "kind_plural": period.kind + "s", "this_period": _THIS[period.kind],
+            "title": _title(period.kind, period.local_start(tz)),
+            "prev_title": _title(previous.kind, previous.local_start(tz)),
+            "span": window_label(period.start, period.end, tz, to_date=not complete),
+            "to_date": not complete,
+            "as_of": render.message("figure.window.as_of", end=period.end.astimezone(tz)),
+            "timezone": report.timezone,
+            "today": report.generated_at.astimezone(tz).date(),
+            "savings_period": presented.money(report.savings_period),
+            "savings_ytd": presented.money(report.savings_ytd),
+            "savings_other": [presented.money(a, c) for c, a in sorted(report.savings_other.items())],
+            "overdue": report.overdue_oldest,
+            "upcoming": report.upcoming_go_lives[:TOP_UPCOMING],
+            "upcoming_more": max(0, report.upcoming_total - TOP_UPCOMING),
+            "upcoming_weeks": golive.UPCOMING_WEEKS,
+            "trends": trends,
+            "trends_more": max(0, len(report.trends) - TOP_TRENDS),
+            "regulations": report.regulations[:TOP_REGULATIONS],
+            "regulations_more": max(0, len(report.regulations) - TOP_REGULATIONS),
+            "top_named": TOP_NAMED,
+            "sla_days": style.sla_days,
+            "min_sample": presented.min_sample,
+        },
+        "escape": escape,
     }
 
 
-def render_digest(report: Report, *, currency: str, executive: bool = False) -> dict[str, Any]:
-    """The digest as a message {"text", "blocks"}, within Slack's limits whatever the data."""
-    view = _view(report, currency, executive=executive)
-    blocks = render_json("digest", v=view)["blocks"]
-    text = render_text("digest", v=view, mrkdwn=True)
+def _presented(report: Report, style: Style) -> Presented:
+    return present(report, min_sample=style.min_sample, locale=style.locale)
+
+
+def _template(report: Report, executive: bool | None) -> str:
+    return "digest_executive" if (report.period.kind != "week" if executive is None else executive) else "digest"
+
+
+def render_digest(report: Report, *, style: Style | None = None, executive: bool | None = None) -> dict[str, Any]:
+    """The digest as a message {"text", "blocks"}, within Slack's limits whatever the data.
+
+    A month or a quarter is the executive summary unless `executive` says otherwise.
+    """
+    style = style or Style()
+    context = view(_presented(report, style), style)
+    name = _template(report, executive)
+    blocks = render_json(name, **context)["blocks"]
+    text = render_text(name, **context)
     return {"text": cut(text, LIMIT_FALLBACK_TEXT), "blocks": blocks}
 
 
-def render_plain(report: Report, *, currency: str, executive: bool = False) -> str:
+def render_plain(report: Report, *, style: Style | None = None, executive: bool | None = None) -> str:
     """The digest as plain text for a terminal (nothing escaped for mrkdwn)."""
-    return render_text("digest", v=_view(report, currency, executive=executive), mrkdwn=False)
+    style = style or Style()
+    return render_text(_template(report, executive), **view(_presented(report, style), style, escape=False))
 
 
-def render_metrics_ephemeral(report: Report) -> dict[str, Any]:
-    """The answer to `/secreview metrics`: the same headline figures, for one person."""
-    return render_json("metrics", v=_view(report, report.currency))
+def render_metrics_ephemeral(report: Report, *, style: Style | None = None) -> dict[str, Any]:
+    """The answer to `/secreview metrics`: the same figures, for one person."""
+    style = style or Style()
+    return render_json("metrics", **view(_presented(report, style), style))
 
 
-def _settings_now(now: datetime | None) -> datetime:
-    return now if now is not None else utcnow()
+def figures_record(report: Report, style: Style) -> dict[str, Any]:
+    """The figures as data: the report and the table of shown figures (what `--format csv|json` exports)."""
+    return {"table": reports.jsonable(_presented(report, style).table()), "report": report.to_dict()}
+
+
+def _posted(session: Session, workspace_id: str, period: Period, tz: ZoneInfo) -> DigestRun | None:
+    if not period.is_complete(tz):
+        return None
+    return session.scalars(select(DigestRun).where(
+        DigestRun.workspace_id == workspace_id, DigestRun.kind == PERIOD_KINDS[period.kind],
+        DigestRun.period_start == period.local_start(tz), DigestRun.figures.is_not(None),
+    )).first()
 
 
 def preview(
     session: Session, *, settings: Settings, workspace_id: str, period_name: str = "last-week",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The digest for a period as it would be posted, without writing anything.
+    """The digest for a period as it would be posted, or as it was posted; writes nothing.
 
-    Returns {"text", "blocks"} (the message), "plain_text" (for a terminal) and "period".
+    Returns {"text", "blocks"} (the message), "plain_text" (for a terminal), "figures" (report and table),
+    "period" and "posted_at" (when a digest of that period was posted, else None).
     """
-    now = _settings_now(now)
+    now = now or utcnow()
     tz = settings.timezone
     period = periods.period_from_name(period_name, now=now, tz=tz)
+    period_info = {"kind": period.kind, "start": period.start.isoformat(), "end": period.end.isoformat()}
+    posted = _posted(session, workspace_id, period, tz)
+    if posted is not None and posted.message and posted.plain_text is not None:
+        return {"text": posted.message["text"], "blocks": posted.message["blocks"], "plain_text": posted.plain_text,
+                "figures": posted.figures, "period": period_info, "posted_at": posted.claimed_at.isoformat()}
+    style = style_of(settings)
     report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
                              calendar=settings.calendar,
                              currency=settings.secreview_currency)
-    executive = period.kind != "week"
-    message = render_digest(report, currency=settings.secreview_currency, executive=executive)
-    return {
-        **message,
-        "plain_text": render_plain(report, currency=settings.secreview_currency, executive=executive),
-        "period": {"kind": period.kind, "start": period.start.isoformat(), "end": period.end.isoformat()},
-    }
+    return {**render_digest(report, style=style), "plain_text": render_plain(report, style=style),
+            "figures": figures_record(report, style), "period": period_info, "posted_at": None}
 
 
 def post_digest(
@@ -136,10 +197,10 @@ def post_digest(
     claimed_by: str,
     period: Period | None = None,
 ) -> DigestRun | None:
-    """Claims the last complete period and queues its digest in the same transaction; None if already claimed.
+    """Claims the last complete period, stores its figures and queues its digest in one transaction.
 
-    The caller commits. `period` overrides the last complete one (a catch-up posts the period its missed
-    fire time was for).
+    None if the period was already claimed. The caller commits. `period` overrides the last complete one (a
+    catch-up posts the period its missed fire time was for).
     """
     if kind not in KIND_PERIODS:
         raise ValueError(f"unknown digest kind {kind!r}: use one of {', '.join(KIND_PERIODS)}")
@@ -147,7 +208,7 @@ def post_digest(
         raise ValueError(f"unknown trigger {trigger!r}: use one of {', '.join(TRIGGERS)}")
     settings.require("secreview_digest_channel")
     channel = str(settings.secreview_digest_channel)
-    now = _settings_now(now)
+    now = now or utcnow()
     tz = settings.timezone
     period = period or periods.period_for(KIND_PERIODS[kind], now=now, tz=tz, which="last")
     run = DigestRun(
@@ -157,10 +218,14 @@ def post_digest(
     if not claim(session, run):
         log.info("digest %s %s for %s already claimed: nothing to post", kind, run.period_start, workspace_id)
         return None
+    style = style_of(settings)
     report = reports.compute(session, workspace_id=workspace_id, period=period, now=now, tz=tz,
                              calendar=settings.calendar,
                              currency=settings.secreview_currency)
-    message = render_digest(report, currency=settings.secreview_currency, executive=kind != "weekly")
+    message = render_digest(report, style=style)
+    run.figures = figures_record(report, style)
+    run.message = message
+    run.plain_text = render_plain(report, style=style)
     # One ordering key: the chart never arrives before the digest it belongs to.
     ordering_key = f"digest:{workspace_id}:{channel}"[:64]
     outbox.enqueue(
@@ -177,15 +242,21 @@ def post_digest(
     return run
 
 
+def chart_png(session: Session, *, workspace_id: str, period: Period, tz: ZoneInfo) -> tuple[bytes, dict[str, Any]]:
+    """The chart of the weeks up to the period's end, and its words (templates/digest_chart.json.j2)."""
+    from bot.figures import chart, series  # matplotlib is slow to import: only when a chart is wanted
+
+    weeks = series.weekly_series(session, workspace_id, end=period.end, tz=tz, weeks=CHART_WEEKS)
+    labels = render_json("digest_chart", start=period.local_start(tz), last_day=period.local_last_day(tz),
+                         weeks=CHART_WEEKS)
+    return chart.weekly_trend_png(weeks, labels=labels), labels
+
+
 def _enqueue_chart(
     session: Session, *, workspace_id: str, channel: str, period: Period, tz: ZoneInfo, ordering_key: str
 ) -> None:
-    from bot.figures import chart  # matplotlib is slow to import: only when a chart is wanted
-
-    series = metrics.weekly_series(session, workspace_id, end=period.end, tz=tz, weeks=CHART_WEEKS)
-    labels = render_json("digest_chart", start=period.local_start(tz), weeks=CHART_WEEKS)
-    png = chart.weekly_trend_png(series, title=labels["title"], announced_label=labels["announced"],
-                                 decided_label=labels["decided"])
+    # A failed upload (no files:write scope, say) is reported like any refused delivery; the digest went first.
+    png, labels = chart_png(session, workspace_id=workspace_id, period=period, tz=tz)
     outbox.enqueue(
         session, workspace_id=workspace_id, method="files_upload_v2", purpose="digest_chart",
         ordering_key=ordering_key,

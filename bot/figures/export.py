@@ -80,6 +80,7 @@ def _review_row(review: Review, events: list[AuditEvent], asked: intake.Question
         "assignee": review.assignee_id,
         "source": {"channel": review.source_channel, "ts": review.source_ts},
         "announced_at": _iso(review.announced_at),
+        "first_response_due": _iso(review.first_response_due),
         "first_response_at": _iso(review.first_response_at),
         "due_at": _iso(review.due_at),
         "go_live": _iso(review.go_live),
@@ -106,18 +107,19 @@ def _review_row(review: Review, events: list[AuditEvent], asked: intake.Question
         },
         "decisions": [
             {"outcome": d.outcome, "decided_by": d.decided_by, "decided_at": _iso(d.decided_at),
-             "rationale": d.rationale, "cost_avoided": _money(d.cost_avoided)}
+             "rationale": d.rationale, "cost_avoided": _money(d.cost_avoided), "currency": d.currency,
+             "regulations": d.regulations}
             for d in review.decisions
         ],
         "conditions": [
             {"id": c.id, "text": c.text, "owner": c.owner_id, "due_date": _iso(c.due_date), "state": c.state,
-             "closed_at": _iso(c.closed_at), "closed_by": c.closed_by, "waive_reason": c.waive_reason,
-             "jira_key": c.jira_key, "jira_url": c.jira_url}
+             "created_at": _iso(c.created_at), "closed_at": _iso(c.closed_at), "closed_by": c.closed_by,
+             "waive_reason": c.waive_reason, "jira_key": c.jira_key, "jira_url": c.jira_url}
             for c in review.conditions
         ],
         "events": [
             {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
-             "to": e.to_state, "note": e.note}
+             "to": e.to_state, "note": e.note, "data": e.data}
             for e in events
         ],
     }
@@ -154,4 +156,29 @@ def to_csv(rows: Iterator[dict[str, Any]]) -> str:
             "; ".join(f"{q['question']}: {q['answer']}" for q in row["intake"]),
         ]
         writer.writerow([_csv_safe(v) if isinstance(v, str) else v for v in values])
+    return buffer.getvalue()
+
+
+FIGURE_COLUMNS = ("period_kind", "period_start", "period_end", "figure", "label", "number", "previous_number",
+                  "change_number", "unit", "n", "text", "previous", "change", "trend", "verdict", "note")
+
+
+_NUMERIC = frozenset({"number", "previous_number", "change_number", "n"})
+
+
+def figures_json(record: dict[str, Any], *, period: dict[str, Any], posted_at: str | None) -> str:
+    """A period's figures (digest.figures_record) as JSON: the shown table, then the report behind it."""
+    return json.dumps({"period": period, "posted_at": posted_at, **record}, indent=2, ensure_ascii=False)
+
+
+def figures_csv(record: dict[str, Any], *, period: dict[str, Any]) -> str:
+    """A period's figures as CSV, one line per figure: the number shown, its unit, n, change and verdict."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(FIGURE_COLUMNS)
+    for row in record["table"]:
+        values = [period["kind"], period["start"], period["end"], *(row.get(c) for c in FIGURE_COLUMNS[3:])]
+        # Numbers stay numbers (a spreadsheet sums them); only text could be taken for a formula.
+        writer.writerow(["" if v is None else v if c in _NUMERIC else _csv_safe(str(v))
+                         for c, v in zip(FIGURE_COLUMNS, values, strict=True)])
     return buffer.getvalue()

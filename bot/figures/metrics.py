@@ -1,92 +1,59 @@
-"""Every figure of the digest, defined once, computed in SQL over a period's window.
+"""Every figure of the digest, defined once, computed in SQL over a period's window as of its end.
 
 The digest, `/secreview metrics`, App Home and the CLI all get them from `reports.compute()`. Each figure is
-one function below whose docstring is its definition. Every query is a range predicate on an indexed
-column (announced_at, decided_at, first_response_at, go_live, created_at, closed_at, audit `at`, or
-the open states), so the cost follows the window, never the whole history. Medians and percentiles
-are taken in Python over the window's rows only: portable to SQLite, and still bounded by the window.
+one function (here, in due.py for the backlog and the SLAs, in golive.py for go-lives) whose docstring is its
+definition; `definitions()` gathers them for the README. Every query is a range predicate on an indexed column
+(announced_at, decided_at, first_response_at, due_at, go_live, created_at, closed_at, audit `at`, or the open
+states), so the cost follows the window, never the whole history. What a review was at the period's end (its
+state, go-live date, due date, tags) is rebuilt from the audit log (history.Log), so a closed period's figures
+never change. Medians and percentiles are taken in Python over the window's rows only: portable to SQLite, and
+still bounded by the window.
 
-Durations are measured in working time by the workspace's calendar (bot/common/calendar.py): Monday to Friday in
-its time zone, less public holidays and company closing days (the same rule as the SLA).
+Durations are measured in working time by the workspace's calendar (bot/common/calendar.py, Window.work): Monday
+to Friday in its time zone, less public holidays and company closing days (the same rule as the SLA).
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.common.calendar import WorkCalendar, weekdays_only
-from bot.figures.periods import DAY, Period, midnight, period_for, shift_start, shifted, unit_start
-from bot.review.states import APPROVED_STATES, CLOSED_STATES, OPEN_STATES, Outcome
-from storage.models import AuditEvent, Condition, Decision, Review
+from bot.figures import due, golive
+from bot.figures.periods import DAY, Period, shifted
+from bot.figures.window import IN_CHUNK, Window, ratio
+from bot.review.states import APPROVED_STATES, Outcome
+from storage.models import AuditEvent, Condition, Decision, Review, Workspace
 
 TREND_WINDOWS = 4  # trends compare a period with the average of this many before it
-UPCOMING_WEEKS = 4
-LIST_CAP = 50  # lists in a Report are capped (with their full count) so a report stays small
+CENTS = Decimal("0.01")
 
 
-# ---------------------------------------------------------------------------------------- arithmetic
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-quantile with linear interpolation (as SQL's percentile_cont); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def ratio(part: int, whole: int) -> float | None:
-    """part / whole; None when whole is 0."""
-    return part / whole if whole else None
-
-
-# --------------------------------------------------------------------------------------- the figures
-
-
-class Window(NamedTuple):
-    """One window of one workspace, as the figure functions take it."""
-
-    session: Session
-    workspace_id: str
-    start: datetime
-    end: datetime
-    tz: ZoneInfo
-    calendar: WorkCalendar | None = None  # None: Monday to Friday in tz
-
-    @property
-    def work(self) -> WorkCalendar:
-        """The calendar durations are counted in."""
-        return self.calendar or weekdays_only(self.tz)
-
-
-    def has(self, column: Any) -> tuple[Any, Any]:
-        """The range predicate start <= column < end (on an indexed column)."""
-        return column >= self.start, column < self.end
+def tracking_since(session: Session, workspace_id: str) -> datetime | None:
+    """When the workspace started: its installation or its first audit event, whichever came first."""
+    created = session.scalar(select(Workspace.created_at).where(Workspace.id == workspace_id))
+    first = session.scalar(select(func.min(AuditEvent.at)).where(AuditEvent.workspace_id == workspace_id))
+    known = [t for t in (created, first) if t is not None]
+    return min(known) if known else None
 
 
 def announced(w: Window) -> int:
-    """Announced: reviews opened in the window (announced_at in it), whatever their state now."""
+    """Announced: reviews opened in the period (announced_at in it), whatever happened to them since."""
     where = (Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
     return w.session.scalar(select(func.count()).select_from(Review).where(*where)) or 0
 
 
 def decided_by_outcome(w: Window) -> dict[str, int]:
-    """Decided: decisions recorded in the window (decided_at in it), by outcome.
+    """Decided: decisions made in the period (decided_at in it), by outcome.
 
-    A review decided again after a reopen counts once per decision.
+    A decision counts in the period it was made, even if the review was reopened later; a review decided
+    again after a reopen counts once per decision.
     """
     rows = w.session.execute(
         select(Decision.outcome, func.count())
@@ -99,16 +66,16 @@ def decided_by_outcome(w: Window) -> dict[str, int]:
 
 
 def approval_rate(by_outcome: dict[str, int]) -> float | None:
-    """Approval rate: (approved + approved with conditions) / decided; None when nothing was decided."""
+    """Approval rate: (approved + approved with conditions) / decisions made in the period; none without one."""
     approved = sum(n for outcome, n in by_outcome.items() if outcome in APPROVED_STATES)
     return ratio(approved, sum(by_outcome.values()))
 
 
 def first_response_hours(w: Window) -> list[float]:
-    """Time to first response: working hours from announcement to the first response.
+    """Time to first response: working hours from announcement to the first response; median, p90 and n.
 
-    Reviews first answered (taken, assigned, info asked, decided or closed) in the window; median and
-    90th percentile are reported.
+    Reviews first answered (taken, assigned, information asked, decided or closed as not a project) in the
+    period; a review is answered once, so a reopen is not timed again.
     """
     rows = w.session.execute(
         select(Review.announced_at, Review.first_response_at)
@@ -118,161 +85,40 @@ def first_response_hours(w: Window) -> list[float]:
     return [work.working_seconds(a, r) / 3600 for a, r in rows]
 
 
-class _DecisionRow(NamedTuple):
-    decided_at: datetime
-    announced_at: datetime
-    due_at: datetime
-    review_decided_at: datetime | None
-    first: bool
+def decision_days(w: Window) -> list[float]:
+    """Time to decision: working days from announcement to a review's first decision; median, p90 and n.
 
-
-def decision_rows(w: Window) -> list[_DecisionRow]:
-    """The window's decisions with their review's dates, and whether each was the review's first."""
-    # One query serves time to decision and SLA met: the window's decisions with their review.
+    Reviews first decided in the period; a re-decision after a reopen is not timed again.
+    """
     earlier = aliased(Decision)
     first = ~exists().where(earlier.review_id == Decision.review_id, earlier.id < Decision.id)
     rows = w.session.execute(
-        select(Decision.decided_at, Review.announced_at, Review.due_at, Review.decided_at, first)
+        select(Review.announced_at, Decision.decided_at)
         .join(Review, Review.id == Decision.review_id)
-        .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at))
+        .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at), first)
     ).all()
-    return [_DecisionRow(d, a, due, rd, bool(f)) for d, a, due, rd, f in rows]
-
-
-def decision_days(rows: Iterable[_DecisionRow], calendar: WorkCalendar) -> list[float]:
-    """Time to decision: working days from announcement to a review's first decision.
-
-    Reviews first decided in the window (a re-decision after a reopen is not timed again); median and
-    90th percentile are reported.
-    """
-    return [calendar.working_seconds(r.announced_at, r.decided_at) / DAY for r in rows if r.first]
-
-
-def sla_met(rows: Iterable[_DecisionRow]) -> tuple[int, int]:
-    """SLA met: the share of the window's decisions made by the review's due date.
-
-    Only decisions still in force count (a reopen sets a fresh due date, judged at the next decision).
-    """
-    in_force = [r for r in rows if r.review_decided_at == r.decided_at]
-    return sum(1 for r in in_force if r.decided_at <= r.due_at), len(in_force)
-
-
-def early_engagement_days(w: Window) -> list[float]:
-    """Early engagement: calendar days from announcement (local date) to go-live; the median is reported.
-
-    Reviews announced in the window with a go-live date (withdrawn and not-a-project left out); negative
-    when security heard of the project after its launch.
-    """
-    rows = w.session.execute(
-        select(Review.announced_at, Review.go_live)
-        .where(Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
-        .where(Review.go_live.is_not(None), Review.state.not_in([str(s) for s in CLOSED_STATES]))
-    ).all()
-    return [float((go_live - a.astimezone(w.tz).date()).days) for a, go_live in rows]
-
-
-def reviewed_before_go_live(w: Window) -> tuple[int, int]:
-    """Reviewed before go-live: the share of projects live in the window that were decided by then.
-
-    Projects whose go-live date falls in the window (and has come), withdrawn and not-a-project left
-    out; decided means a decision in force dated on or before the go-live date (local).
-    """
-    first_day = w.start.astimezone(w.tz).date()
-    after_last = (w.end - timedelta(microseconds=1)).astimezone(w.tz).date() + timedelta(days=1)
-    rows = w.session.execute(
-        select(Review.go_live, Review.decided_at).where(
-            Review.workspace_id == w.workspace_id,
-            Review.go_live >= first_day,
-            Review.go_live < after_last,
-            Review.state.not_in([str(s) for s in CLOSED_STATES]),
-        )
-    ).all()
-    # A go-live later than the end of a period to date has not happened yet.
-    now_day = w.end.astimezone(w.tz).date()
-    live = [(g, d) for g, d in rows if g <= now_day]
-    before = sum(1 for g, d in live if d is not None and d.astimezone(w.tz).date() <= g)
-    return before, len(live)
-
-
-class OpenReview(NamedTuple):
-    """A review that was open at an instant."""
-
-    key: str
-    title: str
-    due_at: datetime
-    assignee_id: str | None
-
-
-def open_at(session: Session, workspace_id: str, at: datetime) -> list[OpenReview]:
-    """Backlog: reviews open (announced, in review, needs info) at the instant (the period's end).
-
-    Rebuilt from the append-only audit log since then, so a past period's backlog stays what it was.
-    """
-    open_states = [str(s) for s in OPEN_STATES]
-    # Candidates: open now (the state index: the backlog, not the history), decided since, or changed since
-    # (ranges from `at` on). The audit log is append-only, so it tells the state at `at`: the from_state of
-    # the first change after it. Three queries merged here, so no planner is tempted to walk every review
-    # announced before `at`.
-    columns = (Review.id, Review.number, Review.title, Review.due_at, Review.assignee_id, Review.state,
-               Review.decided_at, Review.announced_at)
-    since = (AuditEvent.workspace_id == workspace_id, AuditEvent.at >= at)
-    first_change = (
-        select(AuditEvent.review_id, func.min(AuditEvent.seq).label("seq"))
-        .where(*since, AuditEvent.review_id.is_not(None), AuditEvent.from_state.is_not(None))
-        .group_by(AuditEvent.review_id)
-        .subquery()
-    )
-    then = (
-        select(AuditEvent.review_id, AuditEvent.from_state)
-        .join(first_change, and_(AuditEvent.review_id == first_change.c.review_id,
-                                 AuditEvent.seq == first_change.c.seq))
-        .where(AuditEvent.workspace_id == workspace_id)
-        .subquery()
-    )
-    candidates: dict[int, Any] = {}
-    for query in (
-        select(*columns).where(Review.workspace_id == workspace_id, Review.state.in_(open_states)),
-        select(*columns).where(Review.workspace_id == workspace_id, Review.decided_at >= at),
-    ):
-        candidates.update((row.id, row) for row in session.execute(query))
-    state_then: dict[int, str] = {}
-    for row in session.execute(select(*columns, then.c.from_state).join(then, then.c.review_id == Review.id)):
-        candidates[row.id] = row
-        state_then[row.id] = row.from_state
-    result = []
-    for row in candidates.values():
-        if row.announced_at >= at:
-            continue
-        if row.id in state_then:
-            state_at = state_then[row.id]
-        elif row.decided_at is not None and row.decided_at >= at:
-            state_at = "in_review"  # decided since, with no audit row: it was still undecided then
-        else:
-            state_at = row.state
-        if state_at in open_states:
-            result.append(OpenReview(f"SR-{row.number}", row.title, row.due_at, row.assignee_id))
-    return sorted(result, key=lambda r: int(r.key[3:]))
-
-
-def overdue(reviews: Iterable[OpenReview], at: datetime) -> list[OpenReview]:
-    """Overdue: reviews open at the instant whose SLA due date had passed, oldest due first."""
-    return sorted((r for r in reviews if r.due_at < at), key=lambda r: (r.due_at, r.key))
+    work = w.work
+    return [work.working_seconds(a, d) / DAY for a, d in rows]
 
 
 def conditions_opened(w: Window) -> int:
-    """Conditions opened: safeguards created in the window (created_at in [start, end))."""
+    """Conditions opened: safeguards a decision made in the period asked for (created_at in it)."""
     where = (Condition.workspace_id == w.workspace_id, *w.has(Condition.created_at))
     return w.session.scalar(select(func.count()).select_from(Condition).where(*where)) or 0
 
 
 def conditions_closed(w: Window) -> int:
-    """Conditions closed: safeguards marked done or waived in the window (closed_at in [start, end))."""
+    """Conditions closed: safeguards marked done or waived in the period (closed_at in it)."""
     where = (Condition.workspace_id == w.workspace_id, *w.has(Condition.closed_at))
     return w.session.scalar(select(func.count()).select_from(Condition).where(*where)) or 0
 
 
 def conditions_overdue_at(session: Session, workspace_id: str, at: datetime, tz: ZoneInfo) -> int:
-    """Conditions overdue: safeguards still open at the instant whose due date (local) was before that day."""
+    """Conditions overdue: safeguards open at the period's end whose due date (local) had passed by then.
+
+    Due on the period's last day or earlier; open then: created before the end and not done or waived by it
+    (closing one later does not change it).
+    """
     day = at.astimezone(tz).date()
     still_open = select(func.count()).select_from(Condition).where(
         Condition.workspace_id == workspace_id, Condition.state == "open",
@@ -289,146 +135,131 @@ def conditions_overdue_at(session: Session, workspace_id: str, at: datetime, tz:
 
 
 def savings(session: Session, workspace_id: str, start: datetime, end: datetime) -> dict[str, Decimal]:
-    """Savings: the estimated cost avoided recorded with decisions made in [start, end), per currency."""
+    """Savings: the estimated cost avoided recorded with decisions made in the period, per currency.
+
+    Only decisions still in force at the period's end count: one reopened before then no longer does (its
+    re-decision records its own estimate), so a reopened and re-decided review is never counted twice. Year
+    to date: the same over 1 January to the period's end. Amounts in other currencies are never summed in.
+    """
     rows = session.execute(
-        select(Decision.currency, func.sum(Decision.cost_avoided)).where(
-            Decision.workspace_id == workspace_id, Decision.decided_at >= start, Decision.decided_at < end,
-            Decision.cost_avoided.is_not(None),
-        ).group_by(Decision.currency)
+        select(Decision.review_id, Decision.decided_at, Decision.currency, Decision.cost_avoided, Review.decided_at)
+        .join(Review, Review.id == Decision.review_id)
+        .where(Decision.workspace_id == workspace_id, Decision.decided_at >= start, Decision.decided_at < end,
+               Decision.cost_avoided.is_not(None))
     ).all()
-    cents = Decimal("0.01")
-    return {str(currency): Decimal(total).quantize(cents) for currency, total in rows if total is not None}
+    # In force today (the review's newest decision, never reopened) means in force at the end too; the others
+    # were reopened at some point: when, the log says.
+    reopened = sorted({rid for rid, decided, _, _, latest in rows if latest != decided})
+    reopens: dict[int, list[datetime]] = {}
+    for i in range(0, len(reopened), IN_CHUNK):
+        for rid, at in session.execute(
+            select(AuditEvent.review_id, AuditEvent.at).where(
+                AuditEvent.review_id.in_(reopened[i : i + IN_CHUNK]), AuditEvent.action == "reopened")
+        ):
+            reopens.setdefault(rid, []).append(at)
+    totals: dict[str, Decimal] = {}
+    for rid, decided, currency, amount, _ in rows:
+        if any(decided < at < end for at in reopens.get(rid, ())):
+            continue
+        totals[str(currency)] = totals.get(str(currency), Decimal(0)) + Decimal(amount)
+    return {currency: total.quantize(CENTS) for currency, total in totals.items()}
 
 
 class Trend(NamedTuple):
-    """One technology tag: this period's count against the average of the four before."""
+    """One technology tag: this period's count against the average of the periods before."""
 
     tag: str
     count: int
-    avg_prev4: float
-    change: float
+    average: float | None  # None: no earlier period to compare with
+    change: float | None
 
 
-def tag_trends(session: Session, workspace_id: str, period: Period, tz: ZoneInfo) -> list[Trend]:
-    """Trends: per technology tag, reviews announced in the period against the previous four periods.
+def tag_trends(w: Window, period: Period, *, since: datetime | None) -> tuple[list[Trend], int]:
+    """Trends: per technology tag, reviews announced in the period against the average of the four before.
 
-    The change is this period's count minus the average of the four before (same span); rising first.
+    Tags as they were at the period's end. Only earlier periods the workspace existed in for their whole span
+    are averaged (fewer than four for a young workspace, none in its first period); rising first.
+
+    Returns the trends and how many earlier periods were averaged.
     """
-    windows = [period] + [shifted(period, -k, tz) for k in range(1, TREND_WINDOWS + 1)]
-    rows = session.execute(
-        select(Review.announced_at, Review.tags).where(
-            Review.workspace_id == workspace_id, Review.announced_at >= windows[-1].start,
-            Review.announced_at < period.end,
-        )
-    ).all()
+    earlier = [shifted(period, -k, w.tz) for k in range(1, TREND_WINDOWS + 1)]
+    earlier = [p for p in earlier if since is not None and since <= p.start]
+    windows = [period, *earlier]
+    rows = w.reviews(Review.announced_at >= windows[-1].start, Review.announced_at < period.end,
+                     columns=(Review.id, Review.announced_at, Review.tags))
     counts = [Counter[str]() for _ in windows]
-    for announced_at, tags in rows:
+    for row in rows:
+        tags = w.log.value_at(row.id, "tags", row.tags, w.end) if row.announced_at < w.end else row.tags
         for index, window in enumerate(windows):
-            if window.start <= announced_at < window.end:
+            if window.start <= row.announced_at < window.end:
                 counts[index].update({str(t) for t in (tags or [])})
                 break
     trends = []
     for tag in set().union(*counts):
-        average = sum(c[tag] for c in counts[1:]) / TREND_WINDOWS
-        trends.append(Trend(tag, counts[0][tag], average, counts[0][tag] - average))
-    return sorted(trends, key=lambda t: (-t.change, -t.count, t.tag))
+        if earlier:
+            average = sum(c[tag] for c in counts[1:]) / len(earlier)
+            trends.append(Trend(tag, counts[0][tag], average, counts[0][tag] - average))
+        elif counts[0][tag]:
+            trends.append(Trend(tag, counts[0][tag], None, None))
+    return sorted(trends, key=lambda t: (-(t.change or 0), -t.count, t.tag)), len(earlier)
+
+
+_REGULATION_EVENTS = ("announced", "intake_submitted", "announcement_edited", "decided")
 
 
 def regulations_touched(w: Window) -> list[tuple[str, int]]:
-    """Regulations touched: per regulation, the reviews announced or decided in the window that touch it."""
-    announced_rows = w.session.execute(
-        select(Review.id, Review.regulations)
-        .where(Review.workspace_id == w.workspace_id, *w.has(Review.announced_at))
-    ).all()
-    decided_rows = w.session.execute(
+    """Regulations touched: per regulation, the reviews announced or decided in the period that touch it.
+
+    A decision made in the period counts with the regulations it recorded; a review announced in the period
+    with those derived from its announcement and intake answers by the period's end.
+    """
+    per_review: dict[int, set[str]] = {}
+    for review_id, regulations in w.session.execute(
         select(Decision.review_id, Decision.regulations)
         .where(Decision.workspace_id == w.workspace_id, *w.has(Decision.decided_at))
-    ).all()
-    per_review: dict[int, set[str]] = {}
-    for review_id, regulations in [*announced_rows, *decided_rows]:
+    ):
         per_review.setdefault(review_id, set()).update(str(r) for r in (regulations or []))
+    announced_rows = w.reviews(*w.has(Review.announced_at), columns=(Review.id, Review.regulations))
+    # A review announced in the period has its whole history before the end inside the period: the last event
+    # that recorded regulations gives them as they were then.
+    recorded: dict[int, list[str]] = {}
+    events = w.session.execute(
+        select(AuditEvent.seq, AuditEvent.review_id, AuditEvent.data["regulations"], AuditEvent.data["after"])
+        .where(AuditEvent.workspace_id == w.workspace_id, *w.has(AuditEvent.at),
+               AuditEvent.action.in_(_REGULATION_EVENTS))
+    ).all()
+    for _, review_id, regulations, after in sorted(events, key=lambda e: e[0]):  # in log order (history.Log)
+        if isinstance(after, dict) and "regulations" in after:
+            regulations = after["regulations"]
+        if isinstance(regulations, list):
+            recorded[review_id] = regulations
+    for row in announced_rows:
+        regulations = recorded.get(row.id, row.regulations)
+        per_review.setdefault(row.id, set()).update(str(r) for r in (regulations or []))
     counts = Counter(r for regs in per_review.values() for r in regs)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-class GoLive(NamedTuple):
-    """An upcoming go-live and where its review stands."""
-
-    key: str
-    title: str
-    go_live: date
-    state: str
-    risk_tier: str | None
-
-
-def upcoming_go_lives(
-    session: Session, workspace_id: str, *, now: datetime, tz: ZoneInfo, weeks: int = UPCOMING_WEEKS,
-    limit: int = LIST_CAP,
-) -> tuple[list[GoLive], int]:
-    """Upcoming go-lives: projects going live from today (local) in the next four weeks, soonest first.
-
-    Withdrawn and not-a-project left out; returns the first `limit` and the total.
-    """
-    today = now.astimezone(tz).date()
-    where = (
-        Review.workspace_id == workspace_id,
-        Review.go_live >= today,
-        Review.go_live < today + timedelta(weeks=weeks),
-        Review.state.not_in([str(s) for s in CLOSED_STATES]),
-    )
-    total = session.scalar(select(func.count()).select_from(Review).where(*where)) or 0
-    rows = session.execute(
-        select(Review.number, Review.title, Review.go_live, Review.state, Review.risk_tier)
-        .where(*where).order_by(Review.go_live, Review.number).limit(limit)
-    ).all()
-    return [GoLive(f"SR-{n}", t, g, s, r) for n, t, g, s, r in rows], total
-
-
-def weekly_series(
-    session: Session, workspace_id: str, *, end: datetime, tz: ZoneInfo, weeks: int = 12
-) -> list[tuple[date, int, int]]:
-    """The chart's series: per local week ending at `end`, reviews announced and decisions made."""
-    last = period_for("week", now=end - timedelta(microseconds=1), tz=tz, which="this")
-    starts = [shift_start("week", last.local_start(tz), -k) for k in range(weeks - 1, -1, -1)]
-    bounds = [midnight(s, tz) for s in starts]
-    begin = bounds[0]
-    announced_at = session.scalars(
-        select(Review.announced_at).where(
-            Review.workspace_id == workspace_id, Review.announced_at >= begin, Review.announced_at < end
-        )
-    ).all()
-    decided_at = session.scalars(
-        select(Decision.decided_at).where(
-            Decision.workspace_id == workspace_id, Decision.decided_at >= begin, Decision.decided_at < end
-        )
-    ).all()
-
-    def bucket(instants: Iterable[datetime]) -> Counter[date]:
-        return Counter(unit_start("week", i.astimezone(tz).date()) for i in instants)
-
-    a, d = bucket(announced_at), bucket(decided_at)
-    return [(s, a[s], d[s]) for s in starts]
-
-
 def definitions() -> dict[str, str]:
     """Each figure's definition (its function's docstring), for the README and `--help`."""
-    functions = {
+    functions: dict[str, Any] = {
         "announced": announced,
         "decided": decided_by_outcome,
         "approval_rate": approval_rate,
         "time_to_first_response": first_response_hours,
         "time_to_decision": decision_days,
-        "sla_met": sla_met,
-        "early_engagement": early_engagement_days,
-        "reviewed_before_go_live": reviewed_before_go_live,
-        "backlog": open_at,
-        "overdue": overdue,
+        "first_response_met": due.first_response_sla,
+        "sla_met": due.sla,
+        "early_engagement": golive.early_engagement_days,
+        "reviewed_before_go_live": golive.went_live,
+        "backlog": due.open_at,
+        "overdue": due.overdue,
         "conditions_opened": conditions_opened,
         "conditions_closed": conditions_closed,
         "conditions_overdue": conditions_overdue_at,
         "trends": tag_trends,
         "savings": savings,
         "regulations": regulations_touched,
-        "upcoming_go_lives": upcoming_go_lives,
+        "upcoming_go_lives": golive.upcoming_go_lives,
     }
     return {name: inspect.cleandoc(fn.__doc__ or "") for name, fn in functions.items()}

@@ -1,4 +1,4 @@
-"""The periods figures are computed over.
+"""The periods figures are computed over, and working time: the durations Monday to Friday.
 
 A Period is a window [start, end) of aware UTC instants: a local week, month or quarter, complete or to date,
 and the ones before it to compare with. Durations are measured in working time by the workspace's calendar
@@ -7,6 +7,7 @@ and the ones before it to compare with. Durations are measured in working time b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -79,12 +80,42 @@ def period_for(kind: str, *, now: datetime, tz: ZoneInfo, which: str = "last") -
     raise ValueError(f"unknown period {which!r}: use 'last' or 'this'")
 
 
+_WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+PERIOD_HELP = "last-week, this-week, last-month, this-month, last-quarter, this-quarter, 2026-W47, 2026-11 or 2026-Q3"
+
+
 def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
-    """Parses "last-week", "this-month", … (the CLI's --period) into a Period."""
-    which, _, kind = name.partition("-")
-    if name not in PERIOD_NAMES:
-        raise ValueError(f"unknown period {name!r}: use one of {', '.join(PERIOD_NAMES)}")
-    return period_for(kind, now=now, tz=tz, which=which)
+    """Parses "last-week", "this-month", … or one named period ("2026-W47", "2026-11", "2026-Q3") into a Period.
+
+    A named period must have begun; one still running is the period to date.
+    """
+    text = name.strip()
+    if text in PERIOD_NAMES:
+        which, _, kind = text.partition("-")
+        return period_for(kind, now=now, tz=tz, which=which)
+    start = _named_start(text.upper())
+    if start is None:
+        raise ValueError(f"unknown period {name!r}: use {PERIOD_HELP}")
+    kind, first = start
+    if midnight(first, tz) > now:
+        raise ValueError(f"the period {name!r} has not begun yet")
+    end = midnight(shift_start(kind, first, 1), tz)
+    return Period(midnight(first, tz), min(end, now.astimezone(UTC)), kind)
+
+
+def _named_start(text: str) -> tuple[str, date] | None:
+    try:
+        if match := _WEEK.fullmatch(text):
+            return "week", date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        if match := _QUARTER.fullmatch(text):
+            return "quarter", date(int(match[1]), 3 * int(match[2]) - 2, 1)
+        if match := _MONTH.fullmatch(text):
+            return "month", date(int(match[1]), int(match[2]), 1)
+    except ValueError:  # week 60, month 13
+        return None
+    return None
 
 
 def shifted(period: Period, n: int, tz: ZoneInfo) -> Period:

@@ -128,19 +128,28 @@ def update_announcement(
         return None
     new_text = clean(new_text, MAX_TEXT)
     applied = review.state == State.ANNOUNCED
+    data: dict[str, Any] = {"applied": applied}
     if applied:
         prefill = detector.prefill(new_text, today=now.astimezone(settings.timezone).date())
+        # What the edit replaced and what it set: the figures read a past period's go-live, tags and
+        # regulations from these (bot/figures/history.py).
+        data["before"] = _extracted(review)
         review.announcement_text = new_text
         review.title = clean_name(prefill.title, MAX_TITLE) or review.title
         review.go_live = prefill.go_live or review.go_live
         review.tags = list(prefill.tags)
         review.vendors = list(prefill.vendors)
         review.regulations = sorted(set(review.regulations) | set(prefill.regulations))
+        data["after"] = _extracted(review)
     transition(session, workspace=workspace, review=review, actor=Actor(editor_id), action="announcement_edited",
-               to_state=None, now=now, note=new_text, data={"applied": applied})
+               to_state=None, now=now, note=new_text, data=data)
     if applied:
         notices.card_changed(session, settings=settings, review=review)
     return review
+
+
+def _extracted(review: Review) -> dict[str, Any]:
+    return {"go_live": review.go_live, "tags": list(review.tags), "regulations": list(review.regulations)}
 
 
 def note_deleted(

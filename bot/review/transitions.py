@@ -134,8 +134,10 @@ def reopen(
     workspace, review = load_for_change(session, workspace_id, key)
     require_state(review, DECIDED_STATES, "reopen")
     review.decided_at = None
+    # The due date it replaces is kept in the log: the SLA figures of a past period judge that one.
+    before = {"due_at": review.due_at}
     review.due_at = settings.calendar.add_business_days(now, settings.secreview_sla_days)
     transition(session, workspace=workspace, review=review, actor=actor, action="reopened",
-               to_state=State.IN_REVIEW, now=now, note=reason)
+               to_state=State.IN_REVIEW, now=now, note=reason, data={"before": before, "due_at": review.due_at})
     notices.reopened(session, settings=settings, review=review, actor_id=actor.user_id, reason=reason)
     return review

@@ -21,6 +21,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.request.payload_utils import is_block_actions, is_shortcut, is_slash_command
 from slack_sdk import WebClient
 
+from bot.common import numbers
 from bot.config import Settings
 from bot.slack.client import make_client
 from bot.slack.middleware import (
@@ -70,6 +71,7 @@ def build_app(settings: Settings, services: Services, *, listeners: Listeners, t
     bolt_logger = logging.getLogger("slack_bolt.App")  # where Bolt's App logs its start-up notes
     if not any(isinstance(f, _EnvironmentTokenNote) for f in bolt_logger.filters):
         bolt_logger.addFilter(_EnvironmentTokenNote())
+    numbers.set_default_locale(settings.secreview_locale)  # amounts in every message, written one way
     executor = AckFirstExecutor(settings.secreview_listener_threads)
     # One workspace: the bot token travels in the client. Several: Bolt's OAuth flow finds each
     # workspace's token in the installation store and hands listeners a client carrying it.

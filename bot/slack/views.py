@@ -7,7 +7,6 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.common import render
@@ -38,9 +37,6 @@ MAX_SELECT_OPTIONS = 100
 URGENT_DAYS = 7
 # A safeguard or history line of the detail view carries up to two user texts (≈ 450 characters).
 DETAIL_LINES = 6
-
-# The figures App Home knows how to label and format, in the order shown; any other key follows.
-_FIGURE_ORDER = ("announced", "decided", "approval_rate", "median_decision_days", "overdue")
 
 # Slack user ids (U…, W… on Enterprise Grid); anything else is shown as text, never as a mention.
 _USER_ID_RE = re.compile(r"[UW][A-Z0-9]{1,31}\Z")
@@ -324,30 +320,6 @@ def ask_info_modal(*, review: Review, private_metadata: str) -> dict[str, Any]:
     return render.render_json("ask_info_modal", **_context(review=review, private_metadata=private_metadata))
 
 
-def _figure_label(key: str) -> str:
-    try:
-        return render.message(f"home.figure.{key}")
-    except KeyError:
-        return render.escape_mrkdwn(key.replace("_", " ").capitalize())
-
-
-def _figure_value(key: str, value: object) -> str:
-    """A figure as shown: rates as percentages, durations with their unit, "—" when there is none."""
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if key.endswith("_rate") or key == "sla_met":
-            return render.message("home.percent", n=round(value * 100))
-        if key.endswith("_days"):
-            return render.message("home.days", n=f"{value:.1f}".removesuffix(".0"))
-        if key.endswith("_hours"):
-            return render.message("home.hours", n=f"{value:.1f}".removesuffix(".0"))
-        return f"{value:.1f}".removesuffix(".0") if isinstance(value, float) else str(value)
-    return render.escape_mrkdwn(render.cut(value, 200))
-
-
 def home(
     *,
     user_id: str,
@@ -358,7 +330,7 @@ def home(
     figures: dict[str, Any] | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """App Home: the reviewer's queue, what they took and this week's figures; everyone's own projects."""
+    """App Home: the reviewer's queue, what they took and this week's figures so far; everyone's own projects."""
     ordered_queue = sorted(queue, key=lambda r: (overdue_days(r, now) is None, r.due_at or now, r.number))
     queue_rows = [{"review": r, "overdue": overdue_days(r, now)} for r in ordered_queue[:HOME_MAX_QUEUE]]
     taken_rows = [{"review": r, "overdue": overdue_days(r, now)} for r in taken[:HOME_MAX_TAKEN]]
@@ -380,10 +352,9 @@ def home(
             }
         )
 
-    figure_rows: list[dict[str, Any]] = []
-    if figures is not None:
-        keys = [k for k in _FIGURE_ORDER if k in figures] + [k for k in figures if k not in _FIGURE_ORDER]
-        figure_rows = [{"label": _figure_label(k), "value": _figure_value(k, figures[k])} for k in keys]
+    # The figures arrive labelled and formatted (bot.figures.presentation.home_figures), with their window.
+    figure_rows: list[dict[str, Any]] = list(figures["rows"]) if figures is not None else []
+    figures_window = figures["window"] if figures is not None else ""
 
     return render.render_json(
         "home",
@@ -398,5 +369,6 @@ def home(
             projects_total=len(mine),
             hidden_conditions=hidden_conditions,
             figure_chunks=_chunks(figure_rows),
+            figures_window=figures_window,
         ),
     )

@@ -168,7 +168,12 @@ def test_the_whole_review_flow_in_the_browser(page: Any, sandbox: Sandbox) -> No
     expect(page.get_by_test_id("channel-title")).to_have_text("security-digest")
     expect(page.get_by_test_id("messages")).to_contain_text("Security reviews, ", timeout=20_000)
     expect(page.get_by_test_id("messages").locator(".file-image img")).to_be_visible(timeout=20_000)
-    slack.shot("sandbox-digest.png", top_of=slack.message("Security reviews, "))
+    digest_message = slack.message("Security reviews, ")
+    expect(digest_message).to_contain_text("Went well:")
+    expect(digest_message).to_contain_text("Needs attention:")
+    slack.shot("sandbox-digest.png", top_of=digest_message)
+    slack.shot("sandbox-digest-figures.png", top_of=digest_message.get_by_text("Announced", exact=True))
+    slack.shot("sandbox-digest-chart.png", top_of=page.get_by_test_id("messages").get_by_test_id("message").last)
 
 
 def test_a_rejection_without_rationale_is_shown_on_the_field(page: Any, sandbox: Sandbox) -> None:

@@ -121,9 +121,25 @@ def test_digest_preview_for_anyone_post_for_admins_once(world: World) -> None:
     assert "already posted" in world.ask("digest post", user=CISO)
     world.fake.wait_for(lambda: world.fake.messages(DIGEST))
     world.settle()
-    assert len(world.fake.messages(DIGEST)) == 1
+    # The digest, then its chart: uploaded through files.getUploadURLExternal + completeUploadExternal.
+    posted = world.fake.messages(DIGEST)
+    assert [bool(m.get("files")) for m in posted] == [False, True]
+    assert posted[1]["files"][0]["name"].startswith("secreview-trend-")
     with world.session() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 1
+
+
+def test_a_refused_chart_upload_leaves_the_digest_posted_and_says_so(world: World) -> None:
+    """Without files:write (say), the upload is refused: the digest is in the channel, the security channel told."""
+    open_one(world)
+    world.fake.fail_next("files.getUploadURLExternal", "missing_scope")
+    assert "on its way" in world.ask("digest post", user=CISO)
+    world.fake.wait_for(lambda: world.fake.messages(DIGEST))
+    world.settle()
+    posted = world.fake.messages(DIGEST)
+    assert len(posted) == 1 and "Security reviews, week of" in posted[0]["text"]
+    told = [m["text"] for m in world.fake.messages(SECURITY) if "could not deliver" in m.get("text", "")]
+    assert told and "digest_chart" in told[0] and "missing_scope" in told[0]
 
 
 def test_export_is_a_file_in_the_reviewers_dms(world: World) -> None:

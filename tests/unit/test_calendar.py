@@ -18,15 +18,24 @@ from bot.common.calendar import WorkCalendar, closing_days_from_config
 from bot.config import Settings, SettingsError, load_settings
 from bot.figures import digest, periods, reminders, reports
 from bot.review import transitions
-from storage.models import OutboxMessage
+from storage.models import Decision, OutboxMessage, Review
 from tests.support import builders
 from tests.unit.test_digest import make_settings, validate_message
-from tests.unit.test_metrics import WS, add_decision, add_review, add_workspace
+from tests.unit.test_metrics import WS, add_review, add_workspace
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC_TZ = ZoneInfo("UTC")
 FR = WorkCalendar(PARIS, holidays="FR")
 
+
+
+def add_decision(session: Session, review: Review, outcome: str, decided_at: datetime) -> Decision:
+    """A decision on a review (the review's decided_at and state follow)."""
+    row = Decision(workspace_id=WS, review_id=review.id, outcome=outcome, decided_by="UREVIEWER",
+                   decided_at=decided_at, regulations=list(review.regulations))
+    session.add(row)
+    review.state, review.decided_at = outcome, decided_at
+    return row
 
 def paris(month: int, day: int, hour: int = 10, year: int = 2026) -> datetime:
     """A local instant in Paris."""
@@ -210,7 +219,7 @@ def test_figures_count_working_time_without_the_holiday(session: Session) -> Non
     validate_message(shown)
     assert "Durations count working time (Monday to Friday, less public holidays (FR))" in str(shown["blocks"])
     assert "Durations count working time (Monday to Friday)." in str(
-        digest.render_digest(plain, currency="EUR")["blocks"])
+        digest.render_digest(plain)["blocks"])
     french = reports.compute(session, workspace_id=WS, period=period, now=now, tz=PARIS, currency="EUR",
                              calendar=settings.calendar)
     assert french.decision_median_days == pytest.approx(1.0)

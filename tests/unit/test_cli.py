@@ -61,6 +61,8 @@ def test_help_everywhere(env: dict[str, str]) -> None:
         ("SECREVIEW_HOLIDAYS", "US-ZZ", "SECREVIEW_HOLIDAYS: 'ZZ' is not a subdivision of US (known: AK"),
         ("SECREVIEW_HOLIDAYS", "France", "SECREVIEW_HOLIDAYS: 'France' is not a country code like 'FR'"),
         ("SECREVIEW_LANGUAGES", "en,klingon", "SECREVIEW_LANGUAGES: 'klingon' is not a language secreview reads"),
+        ("SECREVIEW_MIN_SAMPLE", "-1", "SECREVIEW_MIN_SAMPLE: '-1' is not a sample size"),
+        ("SECREVIEW_LOCALE", "klingon", "SECREVIEW_LOCALE: 'klingon' is not a locale like 'en', 'en_GB' or 'de_DE'"),
     ],
 )
 def test_a_bad_setting_stops_with_one_line_naming_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
@@ -140,6 +142,28 @@ def test_digest_preview_on_demo_data_shows_every_figure(env: dict[str, str]) -> 
         assert words.lower() in out.lower(), words
     code, out, _ = run("digest", "preview", "--json")
     assert code == 0 and len(json.loads(out)["blocks"]) <= 50
+
+
+def test_digest_preview_exports_the_figures_and_shows_a_posted_period_as_posted(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("demo-data")
+    code, out, _ = run("digest", "preview", "--format", "csv")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("period_kind,period_start,period_end,figure,label,number")
+    assert len(lines) == 21 and any(line.split(",")[3] == "sla_met_rate" for line in lines[1:])
+    code, out, _ = run("digest", "preview", "--format", "json", "--period", "last-quarter")
+    figures = json.loads(out)
+    assert code == 0 and figures["period"]["kind"] == "quarter" and figures["posted_at"] is None
+    assert {"figure", "text", "n", "change", "verdict", "note"} <= set(figures["table"][0])
+    code, _, err = run("digest", "preview", "--period", "2026-W99")
+    assert code == 2 and "--period" in err and "2026-W47" in err
+    # Posted (queued: no token here), the week is shown from then on exactly as it was posted.
+    monkeypatch.setenv("SECREVIEW_DIGEST_CHANNEL", "C0DIGEST1")
+    code, out, _ = run("digest", "post")
+    assert code == 0 and "queued" in out
+    code, out, _ = run("digest", "preview", "--format", "json")
+    assert code == 0 and json.loads(out)["posted_at"] is not None
 
 
 def test_export_to_an_unwritable_path_is_one_line(env: dict[str, str]) -> None:

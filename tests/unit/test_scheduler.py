@@ -55,9 +55,10 @@ def runs(session_factory: sessionmaker[Session]) -> list[tuple[str, date, str, s
 
 
 def queued(session_factory: sessionmaker[Session]) -> list[OutboxMessage]:
-    """The queued messages."""
+    """The queued digest messages (each digest's chart follows it: tests/unit/test_digest.py)."""
     with session_factory() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "digest")
+                                    .order_by(OutboxMessage.id)))
 
 
 @pytest.mark.parametrize(

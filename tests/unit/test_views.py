@@ -585,7 +585,7 @@ def test_review_detail_shows_facts_decision_safeguards_and_history() -> None:
     assert payload["blocks"][0]["type"] == "header"
     assert "SR-12 · Payroll SaaS pilot with Workday" in text
     assert "Approved with conditions" in text and f"<@{REVIEWER}>" in text
-    assert "Fine with SSO." in text and "EUR 25,000" in text
+    assert "Fine with SSO." in text and "€25,000" in text
     assert "Enable SSO with MFA" in text and "(1 open of 2)" in text
     assert ":white_check_mark: Sign the DPA" in text
     history = text[text.index("*History*") :]
@@ -806,11 +806,13 @@ def home_for(*, is_reviewer: bool, **overrides: Any) -> dict[str, Any]:
         "taken": queue[:1],
         "mine": mine,
         "figures": {
-            "announced": 5,
-            "decided": 3,
-            "approval_rate": 0.67,
-            "median_decision_days": 2.5,
-            "overdue": None,
+            "window": "Mon 30 Nov – now",
+            "rows": [
+                {"label": "Announced", "value": "5"},
+                {"label": "Approval rate", "value": "67%"},
+                {"label": "Time to decision, median", "value": "2.5 d (n = 3)"},
+                {"label": "Overdue at period end", "value": "—"},
+            ],
         },
         "now": NOW,
     }
@@ -823,10 +825,10 @@ def test_home_for_a_reviewer_has_the_queue_overdue_first_and_figures() -> None:
     decide_buttons = buttons(view, ActionId.DECIDE)
     assert [b["value"] for b in decide_buttons] == ["SR-2", "SR-3", "SR-1"]
     text = all_text(view)
-    assert "Review queue (3)" in text and "Taken by you (1)" in text and "This week" in text
+    assert "Review queue (3)" in text and "Taken by you (1)" in text and "This week so far: Mon 30 Nov – now" in text
     assert ":warning: overdue 4 days" in text
-    assert "*Approval rate*\n67 %" in text and "*Median time to decision*\n2.5 days" in text
-    assert "*Overdue*\n—" in text and "*Announced*\n5" in text
+    assert "*Approval rate*\n67%" in text and "*Time to decision, median*\n2.5 d (n = 3)" in text
+    assert "*Overdue at period end*\n—" in text and "*Announced*\n5" in text
     assert len(buttons(view, ActionId.NEW_REVIEW)) == 1
 
 
@@ -863,7 +865,7 @@ def test_home_with_long_hostile_lists_stays_within_100_blocks() -> None:
         for i in range(1, 201)
     ]
     mine = [hostile_review(300 + i) for i in range(30)]
-    figures = {f"figure_{i}": i for i in range(30)} | {"approval_rate": None}
+    figures = {"window": "Mon 30 Nov – now", "rows": [{"label": f"Figure {i}", "value": str(i)} for i in range(30)]}
     view = home_for(is_reviewer=True, queue=queue, taken=queue, mine=mine, figures=figures)
     assert_no_live_markup(view)
     text = all_text(view)
