@@ -17,7 +17,7 @@ from bot.intake.rules import (
 from bot.intake.text import _phrase_words
 
 # "workspaces" (reviewers and admins per workspace) and "calendar" (the company's closing days) are read by
-# bot/config.py; the intake only has to know they are allowed.
+# bot/config/files.py; the intake only has to know they are allowed.
 _TOP_KEYS = ("announcements", "tags", "vendors", "risk", "regulations", "questionnaire", "workspaces", "calendar")
 _TAG_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 _MAX_POINTS = 1000

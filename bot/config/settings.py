@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,20 +10,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import intake
-from bot.common.calendar import WorkCalendar, closing_days_from_config, parse_holidays_code
+from bot.common.calendar import WorkCalendar, parse_holidays_code
 from bot.common.numbers import check_locale
-from bot.common.render import has_message, raw_message
-from bot.config_jira import JiraSettings
+from bot.config.files import (
+    CHANNEL_ID,
+    USER_ID,
+    USERGROUP_ID,
+    WorkspaceRoles,
+    load_closing_days,
+    load_rules_file,
+    read_config,
+    read_rules,
+    workspace_roles_from_config,
+)
+from bot.config.jira import JiraSettings
+from bot.config.wording import (
+    SettingsError,
+    describe_error,
+    invalid,
+    not_set_line,
+    problem_line,
+    safe_database_url,
+)
 
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 # The drivers secreview ships and tests (psycopg 3 for PostgreSQL; SQLAlchemy's default postgresql:// is psycopg2).
 DATABASE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
 # What each way of reaching Slack needs before it can start: `run`, `serve` and `check --mode` read this one table.
@@ -34,57 +45,6 @@ MODE_SETTINGS: dict[str, tuple[str, ...]] = {
     "socket": ("slack_bot_token", "slack_app_token"),
     "http": ("slack_bot_token", "slack_signing_secret"),
 }
-TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
-
-
-@dataclass(frozen=True)
-class WorkspaceRoles:
-    """One workspace's own reviewers and admins (SECREVIEW_CONFIG, [workspaces.<team id>]); they replace the
-    global SECREVIEW_REVIEWERS and SECREVIEW_ADMINS for that workspace."""
-
-    reviewers: tuple[str, ...] = ()
-    admins: tuple[str, ...] = ()
-
-    @property
-    def reviewer_users(self) -> frozenset[str]:
-        """Reviewers named by user ID."""
-        return frozenset(i for i in self.reviewers if USER_ID.match(i))
-
-    @property
-    def reviewer_groups(self) -> frozenset[str]:
-        """Reviewer user groups."""
-        return frozenset(i for i in self.reviewers if USERGROUP_ID.match(i))
-
-
-class SettingsError(Exception):
-    """Settings are missing or malformed: one line per problem, each naming the variable and what is expected."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__("\n".join(problems))
-        self.problems: tuple[str, ...] = problems
-
-
-def shown(value: object) -> str:
-    """A value as a settings message quotes it: numbers bare, text in quotes, cut short."""
-    text = str(value).strip()
-    if re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
-        return text
-    return repr(text if len(text) <= 80 else text[:79] + "…")
-
-
-def invalid(key: str, /, **params: Any) -> ValueError:
-    """The error a validator raises: templates/messages_cli.toml [settings.invalid] `key`, values quoted."""
-    quoted = {name: (shown(v) if name == "value" else v) for name, v in params.items()}
-    return ValueError(raw_message(f"settings.invalid.{key}", **quoted))
-
-
-def problem_line(field: str, problem: str) -> str:
-    """One settings problem as secreview reports it: `VARIABLE: what is wrong` (each line of a problem that has
-    several, such as a questionnaire's mistakes, names the variable)."""
-    return "\n".join(raw_message("settings.line", name=field.upper(), problem=line)
-                     for line in problem.splitlines() or [problem])
-
-
 def _split_list(value: Any) -> Any:
     # Lists arrive as "U1,U2 U3" in the environment; spaces, commas and semicolons all separate.
     if isinstance(value, str):
@@ -306,7 +266,7 @@ class Settings(JiraSettings, BaseSettings):
     @classmethod
     def _rules_file(cls, value: Path | None) -> Path | None:
         if value is not None:
-            _read_rules(value)  # fail at start-up (beside every other bad setting), not on the first announcement
+            read_rules(value)  # fail at start-up (beside every other bad setting), not on the first announcement
         return value
 
     @property
@@ -354,7 +314,7 @@ class Settings(JiraSettings, BaseSettings):
         if self.secreview_config is None:
             return {}
         try:
-            return workspace_roles_from_config(_read_config(self.secreview_config))
+            return workspace_roles_from_config(read_config(self.secreview_config))
         except ValueError as exc:
             raise SettingsError(problem_line("secreview_config", str(exc))) from None
 
@@ -371,26 +331,6 @@ class Settings(JiraSettings, BaseSettings):
         return load_rules_file(self.secreview_config, languages=self.languages)
 
 
-def setting_hint(name: str) -> str:
-    """What a setting is for, from templates/messages_cli.toml [settings.hint] ("required here" without one)."""
-    key = f"settings.hint.{name}"
-    return raw_message(key) if has_message(key) else raw_message("settings.not_set_hint")
-
-
-def not_set_line(name: str) -> str:
-    """`VARIABLE is not set: what it is for`."""
-    return raw_message("settings.not_set", name=name.upper(), hint=setting_hint(name))
-
-
-def safe_database_url(value: str) -> str:
-    """DATABASE_URL fit for a terminal or a log: the password, if any, replaced by ***."""
-    try:
-        return make_url(value).render_as_string(hide_password=True)
-    except ArgumentError:
-        # Unparsed, a password cannot be told apart: keep only what follows the last '@' (the host part).
-        return "***@" + value.rpartition("@")[2] if "@" in value else value
-
-
 def parse_cpu_list(text: str) -> set[int]:
     """'1-3,6' → {1, 2, 3, 6} (the kernel's cpulist format); ValueError with a readable reason otherwise."""
     cpus: set[int] = set()
@@ -402,79 +342,6 @@ def parse_cpu_list(text: str) -> set[int]:
     return cpus
 
 
-def workspace_roles_from_config(data: dict[str, Any]) -> dict[str, WorkspaceRoles]:
-    """The [workspaces.<team id>] tables: `reviewers` (user or user-group IDs) and `admins` (user IDs)."""
-    section = data.get("workspaces", {})
-    if not isinstance(section, dict):
-        raise ValueError("workspaces: expected tables like [workspaces.T0123ABCD]")
-    roles: dict[str, WorkspaceRoles] = {}
-    for team, table in section.items():
-        if not TEAM_ID.match(team):
-            raise ValueError(f"workspaces.{team}: {team!r} is not a Slack workspace ID (T…)")
-        if not isinstance(table, dict):
-            raise ValueError(f"workspaces.{team}: expected a table with reviewers and admins")
-        unknown = sorted(set(table) - {"reviewers", "admins"})
-        if unknown:
-            raise ValueError(f"workspaces.{team}.{unknown[0]}: unknown setting; expected reviewers or admins")
-        reviewers = _id_list(table.get("reviewers", []), f"workspaces.{team}.reviewers", (USER_ID, USERGROUP_ID),
-                             "a Slack user ID (U…) or user-group ID (S…)")
-        admins = _id_list(table.get("admins", []), f"workspaces.{team}.admins", (USER_ID,), "a Slack user ID (U…)")
-        roles[team] = WorkspaceRoles(reviewers=reviewers, admins=admins)
-    return roles
-
-
-def _id_list(value: object, key: str, patterns: tuple[re.Pattern[str], ...], expected: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ValueError(f"{key}: expected a list of IDs")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not any(p.match(item) for p in patterns):
-            raise ValueError(f"{key}[{i}]: {item!r} is not {expected}")
-    return tuple(value)
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    # ValueError saying what is wrong with the file (the caller names SECREVIEW_CONFIG).
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise invalid("config_missing", path=repr(str(path))) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise invalid("config_not_toml", path=repr(str(path)), reason=exc) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise invalid("config_unreadable", path=repr(str(path)), reason=exc) from None
-
-
-def _read_rules(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:
-    data = _read_config(path)
-    # Checked with the rest, so a bad [workspaces] or [calendar] table also stops start-up.
-    workspace_roles_from_config(data)
-    if "calendar" in data:
-        closing_days_from_config(data["calendar"])
-    try:
-        return intake.rules_from_config(data, languages=languages)
-    except ValueError as exc:
-        # One line per mistake (a questionnaire reports all of its mistakes at once), each naming the file.
-        lines = exc.lines if isinstance(exc, intake.QuestionnaireError) else [str(exc)]
-        raise intake.QuestionnaireError([f"{path}: {line}" for line in lines]) from None
-
-
-def load_rules_file(path: Path, *, languages: tuple[str, ...] = ("en",)) -> intake.IntakeRules:
-    """Reads the TOML file of lists and weights; errors name SECREVIEW_CONFIG and the key."""
-    try:
-        return _read_rules(path, languages=languages)
-    except ValueError as exc:
-        raise SettingsError(problem_line("secreview_config", str(exc))) from None
-
-
-def load_closing_days(path: Path) -> tuple[date, ...]:
-    """The company's closing days from the file's `[calendar]` table (none without one)."""
-    try:
-        data = _read_config(path)
-        return closing_days_from_config(data["calendar"]) if "calendar" in data else ()
-    except ValueError as exc:
-        raise SettingsError(problem_line("secreview_config", str(exc))) from None
-
-
 def load_settings(*, settings_class: type[Settings] = Settings, **overrides: Any) -> Settings:
     """Reads and validates the settings; every bad one is reported, one line each, in secreview's words."""
     try:
@@ -483,49 +350,3 @@ def load_settings(*, settings_class: type[Settings] = Settings, **overrides: Any
         raise SettingsError(*(describe_error(settings_class, error) for error in exc.errors())) from None
 
 
-def describe_error(settings_class: type[Settings], error: ErrorDetails) -> str:
-    """One of pydantic's errors as secreview says it: `VARIABLE: <value> is not <what a valid value is>`."""
-    field = str(error["loc"][0]) if error["loc"] else "settings"
-    kind = error["type"]
-    context = error.get("ctx") or {}
-    if kind == "value_error":  # one of our validators: its message already says what is wrong
-        return problem_line(field, str(context.get("error", error["msg"])))
-    if kind == "missing":
-        return not_set_line(field)
-    info = settings_class.model_fields.get(field)
-    value = raw_message("settings.hidden_value") if _is_secret(field) else shown(error["input"])
-    expected = _expected(field, kind, info.annotation if info else None, context)
-    if expected is None:
-        return problem_line(field, raw_message("settings.unknown", value=value, detail=error["msg"]))
-    bounds = {name: getattr(m, name) for m in (info.metadata if info else ()) for name in ("ge", "le", "gt", "lt")
-              if getattr(m, name, None) is not None}
-    crossed = {"greater_than_equal": ("at_least", "ge"), "less_than_equal": ("at_most", "le"),
-               "greater_than": ("above", "gt"), "less_than": ("below", "lt")}
-    if kind in crossed:
-        key, bound = crossed[kind]
-        problem = raw_message(f"settings.{key}", value=value, expected=expected, limit=context.get(bound))
-    elif "ge" in bounds and "le" in bounds:
-        problem = raw_message("settings.in_range", value=value, expected=expected, low=bounds["ge"], high=bounds["le"])
-    elif bounds:  # a value that did not parse, for a field with one bound: say that bound
-        key, bound = next((key, bound) for key, bound in crossed.values() if bound in bounds)
-        problem = raw_message(f"settings.{key}", value=value, expected=expected, limit=bounds[bound])
-    else:
-        problem = raw_message("settings.not_valid", value=value, expected=expected)
-    return problem_line(field, problem)
-
-
-def _is_secret(field: str) -> bool:
-    # Tokens, secrets and passwords are never echoed back, whatever field adds them.
-    return any(word in field for word in ("token", "secret", "password", "database_url"))
-
-
-def _expected(field: str, kind: str, annotation: Any, context: dict[str, Any]) -> str | None:
-    # What a valid value is: the setting's own words, else by its type (a bound crossed), else by the error type.
-    if has_message(f"settings.expected.{field}"):
-        return raw_message(f"settings.expected.{field}")
-    by_type = {int: "int_parsing", float: "float_parsing", bool: "bool_parsing"}.get(annotation)
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and by_type:
-        kind = by_type
-    if not has_message(f"settings.kind.{kind}"):
-        return None
-    return raw_message(f"settings.kind.{kind}", choices=context.get("expected", ""))

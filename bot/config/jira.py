@@ -1,6 +1,6 @@
 """The Jira settings: optional; without JIRA_URL nothing of the Jira side runs (bot/tracker reads these).
 
-Part of Settings (bot/config.py inherits this class), so the environment is still read in one place; kept in a
+Part of Settings (bot/config/settings.py inherits this class), so the environment is still read in one place; kept in a
 module of its own because it is one self-contained group.
 """
 
