@@ -70,6 +70,7 @@ def submit_intake(
     )
     before = {"title": review.title, "owner": review.owner_id, "go_live": review.go_live,
               "risk_tier": review.risk_tier}
+    first = review.answers is None
     review.title = title
     review.summary = clean(form.summary, MAX_TEXT)
     review.owner_id = form.owner_id or review.owner_id
@@ -87,13 +88,11 @@ def submit_intake(
         data={"before": before, "risk_score": assessment.score, "risk_tier": assessment.tier,
               "regulations": regulations, "answers": review.answers},
     )
-    if to_state is not None:
-        notices.info_answered(session, settings=settings, review=review, actor_id=actor.user_id)
+    notices.intake_submitted(session, settings=settings, review=review, actor_id=actor.user_id,
+                             first=first, answered_question=to_state is not None)
     if settings.secreview_fast_track_auto and assessment.tier == "low":
         record_decision(session, settings=settings, workspace=workspace, review=review, actor=SYSTEM,
                         form=fast_track_form(review), now=now, fast_track=True)
-    else:
-        notices.card_changed(session, settings=settings, review=review)
     return review
 
 

@@ -60,5 +60,5 @@ def _close_condition(
     condition.waive_reason = reason or None
     transition(session, workspace=workspace, review=review, actor=actor, action=f"condition_{state}",
                to_state=None, now=now, note=reason, data={"condition_id": condition.id, "text": condition.text})
-    notices.card_changed(session, settings=settings, review=review)
+    notices.refresh(session, settings=settings, review=review, homes=[condition.owner_id])
     return condition
