@@ -432,18 +432,27 @@
   function trackBottom(container) {
     container.dataset.stick = '1';
     container.addEventListener('scroll', () => {
+      // Only the person's own scrolling says whether they read at the bottom: the events of our own scrolling
+      // arrive after a relayout (the thread pane opening) may have moved the bottom away already.
+      if (performance.now() - (container.scrolledByPage || 0) < 150) return;
       container.dataset.stick = container.scrollHeight - container.scrollTop - container.clientHeight < 40 ? '1' : '0';
     });
     // Opening the thread pane narrows this one, so its messages wrap taller: a conversation read at its newest
     // message stays there instead of leaving that message hidden below the message box.
     new ResizeObserver(() => {
-      if (container.dataset.stick === '1') container.scrollTop = container.scrollHeight;
+      if (container.dataset.stick === '1') scrollToBottom(container);
     }).observe(container);
+  }
+
+  function scrollToBottom(container) {
+    container.scrolledByPage = performance.now();
+    container.dataset.stick = '1';
+    container.scrollTop = container.scrollHeight;
   }
 
   function stickToBottom(event) {
     const container = event.target.closest('.messages');
-    if (container && container.dataset.stick === '1') container.scrollTop = container.scrollHeight;
+    if (container && container.dataset.stick === '1') scrollToBottom(container);
   }
 
   function renderTimeline(container, items, options) {
@@ -465,7 +474,8 @@
     }
     if (!items.length && options.empty) nodes.push(h('div', { class: 'empty' }, options.empty));
     container.replaceChildren(...nodes);
-    container.scrollTop = keepBottom ? container.scrollHeight : scrollTop;
+    if (keepBottom) scrollToBottom(container);
+    else container.scrollTop = scrollTop;
   }
 
   function ephemeralsIn(channel, threadTs) {
@@ -606,7 +616,8 @@
     const keep = container.scrollTop;
     container.replaceChildren(head, h('div', { class: 'reply-divider' }, h('span', null, `${count} ${count === 1 ? 'reply' : 'replies'}`)),
       ...list.childNodes);
-    container.scrollTop = keepBottom ? container.scrollHeight : keep;
+    if (keepBottom) scrollToBottom(container);
+    else container.scrollTop = keep;
   }
 
   function render() {

@@ -181,7 +181,9 @@ def test_the_thread_pane_hides_nothing_of_the_channel(page: Any, sandbox: Sandbo
     page.wait_for_timeout(300)  # the layout settles after the pane opened
     box, composer = newest.bounding_box(), page.get_by_test_id("composer").bounding_box()
     assert box is not None and composer is not None
-    assert box["y"] + box["height"] <= composer["y"], "the newest message is hidden behind the message box"
+    metrics = page.evaluate("() => { const m = document.getElementById('messages'); "
+                            "return [m.scrollHeight, m.scrollTop, m.clientHeight, m.dataset.stick]; }")
+    assert box["y"] + box["height"] <= composer["y"], f"the newest message is hidden behind the message box {metrics}"
 
 
 def test_field_errors_go_once_the_field_is_filled_and_the_hint_lists_every_command(page: Any,
