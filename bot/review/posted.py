@@ -87,8 +87,10 @@ def refresh_views(session: Session, *, settings: Settings, review: Review, facts
         .order_by(OutboxMessage.id)
     ).all()
     updates = 0
+    kinds: set[str] = set()
     for row in waiting:
         view = row.payload.get(outbox.VIEW_KEY) or {}
+        kinds.add(str(view.get("kind")))
         rendered = render(str(view.get("kind")), review=review, settings=settings, facts=facts,
                           data=view.get("data") or {})
         if rendered is None:
@@ -104,12 +106,17 @@ def refresh_views(session: Session, *, settings: Settings, review: Review, facts
     for posted in session.scalars(
         select(PostedMessage).where(PostedMessage.review_id == review.id).order_by(PostedMessage.id)
     ):
+        kinds.add(posted.kind)
         rendered = render(posted.kind, review=review, settings=settings, facts=facts, data=posted.data or {})
         if rendered is None:
             continue
         _update(session, review, kind=posted.kind, rendered=rendered, channel=posted.channel,
                 ordering_key=ordering_key_of(posted, review), target={"posted_id": posted.id})
         updates += 1
+    if "card" not in kinds and settings.secreview_security_channel:
+        # No card to update (refused, deleted, or the channel was set later): the reviewers get one now.
+        post(session, review, purpose="card", channel=settings.secreview_security_channel,
+             message=messages.review_card(review, settings, facts), ordering_key=card_key(review))
     return updates
 
 

@@ -178,4 +178,8 @@ def forget_posted(session: Session, posted_id: int | None) -> None:
     if posted_id is not None:
         found = session.get(PostedMessage, posted_id)
         if found is not None:
+            if found.kind == "card":  # the next change posts a new card (bot/review/posted.py)
+                review = session.get(Review, found.review_id)
+                if review is not None and review.card_ts == found.ts:
+                    review.card_channel = review.card_ts = None
             session.delete(found)

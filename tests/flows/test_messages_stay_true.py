@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot.common.ids import ActionId
@@ -246,3 +247,34 @@ def test_help_lists_every_subcommand_the_parser_knows_with_examples_that_parse(w
         if command.example:
             assert parse(f"{command.sub.value} {command.example}").sub is command.sub
     assert "`/secreview done 12`" in text and "`/secreview waive 12 &lt;reason&gt;`" in text
+
+
+# --- App Home and messages that are gone ------------------------------------------------------------------------
+
+def test_a_reviewer_looking_at_the_queue_sees_it_change_and_others_are_left_alone(world: World) -> None:
+    world.sender.send_event(payloads.app_home_opened_event(world.team, GROUP_REVIEWER))
+    world.fake.wait_for(lambda: world.fake.home(GROUP_REVIEWER))
+    assert "SR-1" not in flatten_text(world.fake.home(GROUP_REVIEWER))
+    open_one(world)
+    world.settle()
+    # Erin opened her Home a moment ago: the new review is in her queue without her opening it again. Bob never
+    # opened his, so nothing is published for him (he gets his when he opens it).
+    assert "SR-1" in flatten_text(world.fake.home(GROUP_REVIEWER))
+    assert world.fake.home(REVIEWER) is None
+
+
+def test_a_deleted_card_is_posted_again_by_the_next_change_and_nobody_is_alarmed(world: World) -> None:
+    _ts, review = open_one(world)
+    client = WebClient(token="xoxb-flow-test", base_url=world.fake.api_url)
+    client.chat_delete(channel=SECURITY, ts=review.card_ts or "")  # an admin cleaned up the channel
+    world.press(ActionId.TAKE, review.key, user=REVIEWER, message_ts=review.card_ts)
+    world.settle()  # the card's update fails: Slack says the message is gone
+    with world.session() as session:
+        assert session.scalars(select(PostedMessage.kind)).all() == ["thread"]
+        failed = session.scalars(select(OutboxMessage.purpose).where(OutboxMessage.state == "failed")).all()
+    assert failed == ["card_update"] and world.fake.messages(SECURITY) == []  # and no "could not deliver" notice
+    world.ask(f"info SR-{review.number} Which data?", user=REVIEWER, channel=SECURITY)
+    world.settle()
+    cards = world.fake.messages(SECURITY)
+    assert len(cards) == 1 and "*Asked* by" in flatten_text(cards[0])
+    assert world.review(1).card_ts == cards[0]["ts"]
