@@ -42,6 +42,8 @@ _SAID_AFTER = re.compile(
     r"comes?\s+to)\b.*$",
     re.IGNORECASE,
 )
+_SAID_AFTER_WORDS = ("start", "begin", "kick", "live", "launch", "is coming", "is planned", "is scheduled",
+                     "is next", "will ", "come")
 # A clause that only adds a date or details: ", go-live 15 Jan", " — details in the doc".
 _CLAUSE = re.compile(
     r"(?:,\s*|\s+[-–—]\s+|;\s*)(?:go[\s-]?live|launch|live|details|more|starting|starts|kick[\s-]?off|using|"
@@ -118,12 +120,39 @@ _ROLLOUT_NOUN = re.compile(r"(?<!\bthe)(?<!\ba)\s+(?:rollout|roll-out|go-live)\s
 _ROLLED_TO = re.compile(r"^(?P<what>.+?)\s+to\s+(?P<whom>(?:the|all|our|every|each)\b.*)$", re.IGNORECASE)
 _COMMA_PREP = re.compile(r",\s+(?=(?:for|to|in|on|with|via|as)\s)", re.IGNORECASE)
 _EDGE = " \t,;:.!?-–—"
+_TAIL_WINDOW = 90
+_DATE_ENDINGS = frozenset({
+    *_MONTH_WORDS, *_WEEKDAY_WORDS, "week", "month", "quarter", "year", "summer", "winter", "spring", "autumn",
+    "fall", "today", "tomorrow", "tonight", "soon", "now", "asap", "day", "days", "weeks", "months",
+    "q1", "q2", "q3", "q4", "h1", "h2",
+})
 
 
 def _strip_all(pattern: re.Pattern[str], text: str, limit: int = 4) -> str:
+    """Takes the pattern off the front of the text as often as it matches (never down to nothing)."""
     for _ in range(limit):
-        new = pattern.sub("", text, count=1).strip(_EDGE) if pattern.search(text) else text
-        if new == text or not new:
+        match = pattern.match(text)
+        new = text[match.end():].strip(_EDGE) if match else ""
+        if not new or new == text:
+            return text
+        text = new
+    return text
+
+
+def _ends_like_a_date(text: str) -> bool:
+    # The date pattern is slow to try at every space; most titles end in a word no date ends in.
+    last = text.rstrip(_EDGE + ")").rpartition(" ")[2].lower().rstrip(".")
+    return last in _DATE_ENDINGS or any(c.isdigit() for c in last)
+
+
+def _strip_tail(pattern: re.Pattern[str], text: str, limit: int = 4) -> str:
+    """Takes the pattern off the end as often as it matches; a date phrase is short, so only the tail is read."""
+    for _ in range(limit):
+        if not _ends_like_a_date(text):
+            return text
+        match = pattern.search(text, max(0, len(text) - _TAIL_WINDOW))
+        new = text[: match.start()].strip(_EDGE) if match else ""
+        if not new or new == text:
             return text
         text = new
     return text
@@ -156,10 +185,15 @@ def project_name(sentence: str) -> str:
     else:
         text = _SUBJECT_ONLY.sub("", text, count=1)
     text = _strip_all(_OBJECT_LEAD, text, limit=2)
-    text = _CLAUSE.sub("", text).strip(_EDGE) or text
-    text = _SAID_AFTER.sub("", text).strip(_EDGE) or text
-    text = _strip_all(_TRAILING_DATE, text)
-    text = _ROLLOUT_NOUN.sub(" ", text)
+    lowered = text.lower()
+    # Each pattern below is tried only when a word it needs is there (most titles have none of them).
+    if ("," in text or ";" in text or " - " in text or "–" in text or "—" in text):
+        text = _CLAUSE.sub("", text).strip(_EDGE) or text
+    if any(word in lowered for word in _SAID_AFTER_WORDS):
+        text = _SAID_AFTER.sub("", text).strip(_EDGE) or text
+    text = _strip_tail(_TRAILING_DATE, text)
+    if "roll" in lowered or "go-live" in lowered:
+        text = _ROLLOUT_NOUN.sub(" ", text)
     if verb.startswith("roll"):
         rolled = _ROLLED_TO.match(text)
         if rolled:  # "rolling out Zoom Phone to the sales team": Zoom Phone for the sales team
