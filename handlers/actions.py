@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.common import render
 from bot.common.ids import ActionId
 from bot.review import decisions, lifecycle, safeguards, transitions
-from bot.review.errors import DomainError, InvalidInput
+from bot.review.errors import AlreadyYours, DomainError, InvalidInput, TakenBySomeoneElse
 from bot.slack import views
-from handlers.commands import LIST_PAGE_SIZE, list_page, show_review
-from handlers.common import actor_of, say_ephemeral, services_of, workspace_of
-from handlers.home import publish_home
+from handlers.commands import LIST_PAGE_SIZE, list_page, show_review, take_answer
+from handlers.common import actor_of, claim_click, say_ephemeral, services_of, workspace_of
 from handlers.intake import open_intake_modal
 from handlers.modals import open_ask_info_modal, open_decision_modal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_VALUE = 100
 
@@ -43,9 +45,11 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def tell(body: dict[str, Any], respond: Respond, client: WebClient, message: dict[str, Any]) -> None:
-    """Answers the clicking user: ephemerally where the click came from, else (home tab) in their DM."""
+    """Answers the clicking user: ephemerally where the click came from (in place of an ephemeral prompt whose
+    button it was, so that button does not outlive its use), else (home tab) in their DM."""
     if body.get("response_url"):
-        say_ephemeral(respond, message)
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        say_ephemeral(respond, message, replace=bool(container.get("is_ephemeral")))
     else:
         client.chat_postMessage(channel=_user(body), text=message["text"], blocks=message.get("blocks"))
 
@@ -80,15 +84,40 @@ def start_intake(*, body: dict[str, Any], respond: Respond, client: WebClient, c
     open_intake_modal(client=client, context=context, trigger_id=body.get("trigger_id"), review=review, actor=actor)
 
 
+def _once(context: BoltContext, body: dict[str, Any], change: Callable[[Session], T]) -> T | None:
+    """Runs a click's change in one transaction with its claim; None when this click was handled already."""
+    return services_of(context).write(lambda s: change(s) if claim_click(s, body) else None)
+
+
 def take(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-    """'Take': the reviewer takes the review."""
+    """'Take' (unassigned) or 'Take over' (its value names who has it; Slack asked to confirm first)."""
+    services = services_of(context)
+    actor = actor_of(context, _user(body), body)
+    workspace_id = workspace_of(context, body)
+    key, _, expected = _value(body).partition(":")
+    try:
+        review = _once(context, body, lambda s: transitions.take(
+            s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key,
+            expected_assignee=expected or None))
+    except (AlreadyYours, TakenBySomeoneElse) as exc:
+        return tell(body, respond, client, take_answer(exc))
+    if review is None:
+        return None
+    sentence = (render.message("done.taken_over", key=review.key, previous=expected) if expected
+                else render.message("done.taken", key=review.key))
+    return tell(body, respond, client, views.sentence(sentence))
+
+
+def release(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    """'Release' (offered to the reviewer who has the review): back to the queue."""
     services = services_of(context)
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    review = services.write(lambda s: transitions.take(s, settings=services.settings, workspace_id=workspace_id,
-                                                       actor=actor, key=key))
-    tell(body, respond, client, views.sentence(render.message("done.taken", key=review.key)))
+    review = _once(context, body, lambda s: transitions.release(
+        s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
+    if review is not None:
+        tell(body, respond, client, views.sentence(render.message("done.released", key=review.key)))
 
 
 def decide(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -109,9 +138,10 @@ def not_a_project(*, body: dict[str, Any], respond: Respond, client: WebClient, 
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    review = services.write(lambda s: transitions.mark_not_applicable(
+    review = _once(context, body, lambda s: transitions.mark_not_applicable(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
-    tell(body, respond, client, views.sentence(render.message("done.not_applicable", key=review.key)))
+    if review is not None:
+        tell(body, respond, client, views.sentence(render.message("done.not_applicable", key=review.key)))
 
 
 def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -120,10 +150,11 @@ def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, con
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    decision = services.write(lambda s: decisions.fast_track(
+    decision = _once(context, body, lambda s: decisions.fast_track(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
-    tell(body, respond, client, views.sentence(render.message(
-        "done.fast_tracked", key=decision.review.key, conditions=len(decision.review.conditions))))
+    if decision is not None:
+        tell(body, respond, client, views.sentence(render.message(
+            "done.fast_tracked", key=decision.review.key, conditions=len(decision.review.conditions))))
 
 
 def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -134,11 +165,9 @@ def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient,
     value = _value(body)
     if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True, but int("²") raises
         raise InvalidInput("error.bad_button")
-    services.write(lambda s: safeguards.complete_condition(
+    done = _once(context, body, lambda s: safeguards.complete_condition(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, condition_id=int(value)))
-    if body.get("view", {}).get("type") == "home":
-        publish_home(context=context, client=client, user_id=actor.user_id, body=body)
-    else:
+    if done is not None and body.get("view", {}).get("type") != "home":  # on the home tab the home itself shows it done
         tell(body, respond, client, views.sentence(render.message("done.condition_done", id=int(value))))
 
 
@@ -180,6 +209,7 @@ def register(app: App) -> None:
     """Binds the buttons; unknown ones last, so they only catch what nothing else does."""
     app.action(ActionId.START_INTAKE.value)(_guarded(start_intake))
     app.action(ActionId.TAKE.value)(_guarded(take))
+    app.action(ActionId.RELEASE.value)(_guarded(release))
     app.action(ActionId.DECIDE.value)(_guarded(decide))
     app.action(ActionId.ASK_INFO.value)(_guarded(ask_info))
     app.action(ActionId.NOT_A_PROJECT.value)(_guarded(not_a_project))

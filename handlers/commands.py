@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 from bot.common import render
 from bot.figures import digest, export, periods, reports
 from bot.review import intake_answers, lifecycle, safeguards, transitions
-from bot.review.errors import DomainError, NotAllowed
+from bot.review.errors import AlreadyYours, DomainError, NotAllowed, TakenBySomeoneElse
 from bot.review.states import DECIDED_STATES, OPEN_STATES
-from bot.slack import commands, views
+from bot.slack import answers, commands, views
 from bot.slack.commands import ParsedCommand, Sub
 from handlers.common import actor_of, say_ephemeral, say_sentence, services_of, workspace_of
 from handlers.intake import open_intake_modal
@@ -51,7 +51,7 @@ def run_subcommand(parsed: ParsedCommand, *, user_id: str, command: dict[str, An
     sub = parsed.sub
 
     if sub is Sub.HELP:
-        return say_ephemeral(respond, views.help_message())
+        return say_ephemeral(respond, answers.help_message())
     if sub is Sub.NEW:
         return open_intake_modal(client=client, context=context, trigger_id=trigger_id, review=None, actor=actor,
                                  title=parsed.text, body=command)
@@ -76,9 +76,18 @@ def run_subcommand(parsed: ParsedCommand, *, user_id: str, command: dict[str, An
     if sub is Sub.INFO and not parsed.text:
         return open_ask_info_modal(client=client, context=context, trigger_id=trigger_id, key=parsed.key or 0,
                                    actor=actor, workspace_id=workspace_id)
-    confirmation = change_command(parsed, actor=actor, workspace_id=workspace_id, context=context)
+    try:
+        confirmation = change_command(parsed, actor=actor, workspace_id=workspace_id, context=context)
+    except (AlreadyYours, TakenBySomeoneElse) as exc:
+        return say_ephemeral(respond, take_answer(exc))
     say_sentence(respond, confirmation)
     return None
+
+
+def take_answer(exc: AlreadyYours | TakenBySomeoneElse) -> dict[str, Any]:
+    """A take that changed nothing: release it (yours already), or take it over (someone else's), to confirm."""
+    assignee = exc.params.get("assignee") if isinstance(exc, TakenBySomeoneElse) else None
+    return answers.take_prompt(sentence=exc.user_message, key=str(exc.params["key"]), assignee=assignee)
 
 
 def change_command(parsed: ParsedCommand, *, actor: lifecycle.Actor, workspace_id: str,
@@ -92,6 +101,9 @@ def change_command(parsed: ParsedCommand, *, actor: lifecycle.Actor, workspace_i
     if sub is Sub.TAKE:
         review = services.write(lambda s: transitions.take(s, key=key, **common))
         return render.message("done.taken", key=review.key)
+    if sub is Sub.RELEASE:
+        review = services.write(lambda s: transitions.release(s, key=key, **common))
+        return render.message("done.released", key=review.key)
     if sub is Sub.ASSIGN:
         assert parsed.user_id is not None and services.roles is not None
         target = services.roles.actor(parsed.user_id, workspace_id=workspace_id)

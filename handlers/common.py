@@ -7,10 +7,13 @@ import logging
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.review.lifecycle import Actor
 from bot.slack import views
 from bot.slack.services import Services
+from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +61,23 @@ def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def claim_click(session: Session, body: dict[str, Any]) -> bool:
+    """Records this click (its user and action_ts) in the change's transaction; False when it was handled already.
+
+    Slack gives every click its own action_ts, so a click delivered twice (a retry, a replayed request) is
+    answered once, whatever the button does.
+    """
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    action_ts = action.get("action_ts")
+    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else None
+    if not isinstance(action_ts, str) or not action_ts or not isinstance(user, str):
+        return True
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=f"click:{user}:{action_ts}"[:64]))
+    except IntegrityError:
+        return False
+    return True

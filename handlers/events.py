@@ -193,11 +193,11 @@ def reaction_added(body: dict[str, Any], event: dict[str, Any], context: BoltCon
     _open(body, context, channel=channel, ts=ts, user=author, text=text, via="reaction")
 
 
-def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient, body: dict[str, Any]) -> None:
+def app_home_opened(event: dict[str, Any], context: BoltContext, body: dict[str, Any]) -> None:
     """Publishes the user's home tab."""
     if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
         return
-    publish_home(context=context, client=client, user_id=event["user"], body=body)
+    publish_home(context=context, user_id=event["user"], body=body)
 
 
 def ignore_event() -> None:

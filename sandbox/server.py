@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from waitress.server import create_server
 
 from bot import demo
 from bot.common import render
 from bot.config import Settings, load_settings
 from bot.review import messages
+from bot.review.facts import facts_of
 from bot.review.states import OPEN_STATES
 from bot.run.assemble import build_services, start_background
 from bot.run.http import make_wsgi
@@ -42,7 +43,7 @@ from sandbox.payloads import parse_ts
 from sandbox.slack_sender import SlackSender
 from sandbox.web import Directory, Person, SandboxWeb
 from storage import db
-from storage.models import Review
+from storage.models import PostedMessage, Review
 
 log = logging.getLogger(__name__)
 
@@ -123,27 +124,34 @@ def restore_open_reviews(fake: FakeSlack, services: Services, limit: int = RESTO
     settings = services.settings
     restored = 0
     with db.session_scope(services.session_factory, write=True) as session:
+        # The fake starts empty: no message recorded by an earlier run exists any more.
+        session.execute(delete(PostedMessage).where(PostedMessage.workspace_id == fake.team_id))
         reviews = session.scalars(
             select(Review).where(Review.workspace_id == fake.team_id, Review.state.in_(list(OPEN_STATES)))
             .order_by(Review.announced_at.desc()).limit(limit)
         ).all()
         for review in sorted(reviews, key=lambda r: r.announced_at):
             at = review.announced_at.timestamp()
+            review_facts = facts_of(session, review)
             if review.source_channel == ANNOUNCE and review.source_ts and not fake.message(ANNOUNCE,
                                                                                         review.source_ts):
                 fake.add_message(ANNOUNCE, review.announcer_id, _as_slack_text(review.announcement_text),
                                  ts=review.source_ts)
-                reply = messages.thread_opened(review)
-                fake.add_message(ANNOUNCE, fake.bot_user_id, reply["text"], blocks=reply["blocks"],
-                                 bot_id=fake.bot_id, thread_ts=review.source_ts,
-                                 ts=_ts_after(review.source_ts, 2.0))
-            card = messages.review_card(review, settings)
+                reply = messages.thread_opened(review, review_facts)
+                added = fake.add_message(ANNOUNCE, fake.bot_user_id, reply["text"], blocks=reply["blocks"],
+                                         bot_id=fake.bot_id, thread_ts=review.source_ts,
+                                         ts=_ts_after(review.source_ts, 2.0))
+                session.add(PostedMessage(workspace_id=fake.team_id, review_id=review.id, kind="thread",
+                                          channel=ANNOUNCE, ts=added["ts"], data={"where": "thread"}))
+            card = messages.review_card(review, settings, review_facts)
             card_ts = _ts_after(f"{at:.6f}", 3.0)
             while fake.message(SECURITY, card_ts):
                 card_ts = _ts_after(card_ts, 0.000001)
             fake.add_message(SECURITY, fake.bot_user_id, card["text"], blocks=card["blocks"],
                              bot_id=fake.bot_id, ts=card_ts)
             review.card_channel, review.card_ts = SECURITY, card_ts
+            session.add(PostedMessage(workspace_id=fake.team_id, review_id=review.id, kind="card", channel=SECURITY,
+                                      ts=card_ts, data={}))
             restored += 1
     return restored
 

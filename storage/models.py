@@ -349,6 +349,39 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class PostedMessage(Base):
+    """A message secreview posted about a review that shows its state, so each change can re-render it in place.
+
+    Written when Slack accepted the post (the outbox row it came from is `outbox_id`); `kind` names what it shows
+    (the thread reply, the card, the owner's DM, an info request, a decision) and `data` what it was rendered
+    with beyond the review itself (the question asked, the decision told, whether it sits in a thread or a DM).
+    """
+
+    __tablename__ = "posted_messages"
+    __table_args__ = (Index("ix_posted_review", "review_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HomeTab(Base):
+    """Who opened secreview's App Home and when: a reviewer looking at it recently gets the queue kept current."""
+
+    __tablename__ = "home_tabs"
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    is_reviewer: Mapped[bool] = mapped_column(default=False)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class DigestRun(Base):
     """A claimed digest period: the unique row is what makes a digest go out exactly once.
 

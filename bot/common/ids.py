@@ -6,6 +6,7 @@ from enum import StrEnum
 class ActionId(StrEnum):
     START_INTAKE = "review-start-intake"
     TAKE = "review-take"
+    RELEASE = "review-release"
     DECIDE = "review-decide"
     ASK_INFO = "review-ask-info"
     NOT_A_PROJECT = "review-not-a-project"

@@ -1,7 +1,8 @@
-"""make_title(): a short project title from the first meaningful line of an announcement."""
+"""make_title(): the project's name, from the first meaningful line of an announcement (see project_names.py)."""
 
 import re
 
+from bot.intake.project_names import TITLE_LENGTH, capitalised, project_name, shortened, unmark_label
 from bot.intake.rules import TITLE_MAX
 from bot.intake.text import _EMOJI_RE, _SLACK_TAG_RE, _unescape
 
@@ -20,7 +21,7 @@ _GREETING_RE = re.compile(
     r"(?:(?:hi|hello|hey|hiya|dear|morning|good\s+(?:morning|afternoon|evening)|greetings)"
     r"(?:\s+(?:all|team|everyone|everybody|folks|friends|there|people|y'all|@[\w.-]+|#[\w.-]+|<[^<>]*>))*"
     r"|heads[\s-]?up|fyi|psa|update|announcement|news|big\s+news|exciting\s+news|good\s+news)"
-    r"[*_~]*(?:\s*[,!.:;\u2013\u2014-]+[*_~]*(?:\s*:[a-z0-9_+'-]+:)*\s*|\s*$)",
+    r"[*_~]*(?:(?:\s*:[a-z0-9_+'-]+:)+\s*|\s*[,!.:;\u2013\u2014-]+[*_~]*(?:\s*:[a-z0-9_+'-]+:)*\s*|\s*$)",
     re.IGNORECASE,
 )
 # First characters that can start a list mark or a greeting: most lines start with neither.
@@ -118,12 +119,8 @@ def make_title(text: str) -> str:
         if greeting is not None:
             line = line[greeting.end() :]
         # Only the first sentence is cleaned of markup: the rest of a long message costs nothing.
-        title = _clean_line(_first_sentences(line)).rstrip(" \t.,;:!-\u2013\u2014")
+        title = _clean_line(_first_sentences(unmark_label(line))).rstrip(" \t.,;:!-\u2013\u2014")
         if _ALNUM_RE.search(title) is None:
             continue  # an empty line, or one that is only a greeting ("Hi team,")
-        first_word = title.split(" ", 1)[0]
-        if greeting is not None and title[0].isalpha() and first_word == first_word.lower():
-            # "Hi all, we are launching" -> "We are launching"; a word such as "iOS" is left alone.
-            title = title[0].upper() + title[1:]
-        return _shorten(title)
+        return shortened(capitalised(project_name(title)), TITLE_LENGTH)
     return ""

@@ -144,7 +144,7 @@ def update_announcement(
     transition(session, workspace=workspace, review=review, actor=Actor(editor_id), action="announcement_edited",
                to_state=None, now=now, note=new_text, data=data)
     if applied:
-        notices.card_changed(session, settings=settings, review=review)
+        notices.refresh(session, settings=settings, review=review)
     return review
 
 
@@ -164,6 +164,7 @@ def note_deleted(
     review.deleted_in_slack = True
     transition(session, workspace=workspace, review=review, actor=Actor(SYSTEM_USER), action="announcement_deleted",
                to_state=None, now=now)
+    notices.refresh(session, settings=settings, review=review)  # the card says the announcement is gone
     return review
 
 

@@ -74,7 +74,7 @@ def decide(
     require(actor.may_review, "refused.reviewer_only", action="decide reviews")
     workspace, review = load_for_change(session, workspace_id, key)
     return record_decision(session, settings=settings, workspace=workspace, review=review, actor=actor, form=form,
-                           now=now)
+                           now=now, confirm=True)
 
 
 def fast_track(
@@ -109,8 +109,12 @@ def record_decision(
     form: DecisionForm,
     now: datetime,
     fast_track: bool = False,
+    confirm: bool = False,
 ) -> Decision:
-    """Records a decision on a review already loaded and locked: validation, conditions, audit, notices."""
+    """Records a decision on a review already loaded and locked: validation, conditions, audit, notices.
+
+    `confirm`: the reviewer decided in a modal, which has no channel to answer in, so they get a DM saying so.
+    """
     require_state(review, OPEN_STATES, "decide")
     try:
         outcome = Outcome(form.outcome)
@@ -166,7 +170,8 @@ def record_decision(
               "regulations": decision.regulations, "cost_avoided": cost, "currency": decision.currency,
               "fast_track": fast_track},
     )
-    notices.decided(session, settings=settings, review=review, decision=decision)
+    notices.decided(session, settings=settings, review=review, decision=decision,
+                    confirm_to=actor.user_id if confirm else None)
     if settings.jira_enabled:
         session.flush()  # the conditions' ids name their Jira issues
         jira_notices.issues_opened(session, settings=settings, review=review,

@@ -44,3 +44,11 @@ class InvalidInput(DomainError):
     def __init__(self, message_key: str, /, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message_key, **params)
         self.field = field
+
+
+class AlreadyYours(InvalidTransition):
+    """The reviewer already has the review: nothing changes, and they can release it instead."""
+
+
+class TakenBySomeoneElse(InvalidTransition):
+    """Another reviewer has the review: taking it over needs a confirmation (`assignee` names them)."""

@@ -89,6 +89,7 @@ def submit_intake(
     # Both sets of answers stay in the history: the audit event keeps the earlier ones under "before".
     before = {"title": review.title, "owner": review.owner_id, "go_live": review.go_live,
               "risk_tier": review.risk_tier, "risk_score": review.risk_score, "answers": review.answers}
+    first = review.answers is None
     review.title = title
     review.summary = clean(form.summary, MAX_TEXT)
     review.owner_id = form.owner_id or review.owner_id
@@ -109,8 +110,8 @@ def submit_intake(
               "regulations": regulations, "answers": review.answers,
               "questionnaire": review.questionnaire_digest},
     )
-    if to_state is not None:
-        notices.info_answered(session, settings=settings, review=review, actor_id=actor.user_id)
+    notices.intake_submitted(session, settings=settings, review=review, actor_id=actor.user_id,
+                             first=first, answered_question=to_state is not None)
     if review.owner_id not in (before["owner"], actor.user_id):
         notices.owner_named(session, review=review, actor_id=actor.user_id)
     if _lowered(before["risk_tier"], assessment.tier) and not actor.may_review:
@@ -120,8 +121,6 @@ def submit_intake(
     if settings.secreview_fast_track_auto and assessment.tier == "low" and first_untouched_intake:
         record_decision(session, settings=settings, workspace=workspace, review=review, actor=SYSTEM,
                         form=fast_track_form(review), now=now, fast_track=True)
-    else:
-        notices.card_changed(session, settings=settings, review=review)
     return review
 
 

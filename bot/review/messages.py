@@ -1,17 +1,27 @@
-"""The messages about a review that secreview posts: thread reply, review card, notices, the decision."""
+"""The messages about a review that secreview posts: thread reply, review card, notices, the decision.
+
+The thread reply, the card, an info request and a decision notice are views of the review: rendered from its
+current state (and its Facts), they are rendered again on every change and updated in place. `where` says
+whether a message sits in the announcement's thread ("thread") or in a person's DM with secreview ("dm").
+"""
 
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from bot.common.ids import ActionId, BlockId, CallbackId
 from bot.common.render import message, render_json, risk_labels
+from bot.review.facts import NONE, Facts
+
+# Stands for the link to the announcement's thread in a DM; delivery swaps in its permalink (chat.getPermalink).
+THREAD_LINK = "secreview:thread-link"
 
 
-def _review_context(review: Any, settings: Any = None) -> dict[str, Any]:
+def _review_context(review: Any, settings: Any = None, facts: Facts = NONE, where: str = "thread") -> dict[str, Any]:
     labels = risk_labels()
     # The words stored with the reason (what the questionnaire said when it was scored), else the shipped ones.
     reasons = [
@@ -20,6 +30,9 @@ def _review_context(review: Any, settings: Any = None) -> dict[str, Any]:
     ]
     return {
         "review": review,
+        "facts": facts,
+        "where": where,
+        "thread_link": THREAD_LINK if where == "dm" and review.source_channel and review.source_ts else None,
         "reasons": reasons,
         "ids": _ids(),
         "state_label": message(f"state.{review.state}"),
@@ -32,24 +45,42 @@ def _ids() -> dict[str, Any]:
     return {"action": ActionId, "block": BlockId, "callback": CallbackId}
 
 
-def thread_opened(review: Any) -> dict[str, Any]:
-    """The reply in the announcement's thread: the key, what happens next, the intake button."""
-    return render_json("thread_opened", **_review_context(review))
+def thread_opened(review: Any, facts: Facts = NONE, *, where: str = "thread") -> dict[str, Any]:
+    """The reply in the announcement's thread (or the owner's DM): the key, where it stands, what happens next."""
+    return render_json("thread_opened", **_review_context(review, facts=facts, where=where))
 
 
-def review_card(review: Any, settings: Any) -> dict[str, Any]:
-    """The review card in the security channel, with the actions its state allows."""
-    return render_json("review_card", **_review_context(review, settings))
+def review_card(review: Any, settings: Any, facts: Facts = NONE) -> dict[str, Any]:
+    """The review card in the security channel: what happened, who has it, what is asked, the actions that apply."""
+    return render_json("review_card", **_review_context(review, settings, facts))
 
 
-def notice(kind: str, *, review: Any, **context: Any) -> dict[str, Any]:
-    """A short notice about a review (assigned, info requested, withdrawn, reopened, …)."""
-    return render_json("notice", kind=kind, **_review_context(review), **context)
+def notice(kind: str, *, review: Any, where: str = "dm", **context: Any) -> dict[str, Any]:
+    """A short notice about a review (assigned, withdrawn, reopened, the intake is in, …): an event, told once."""
+    return render_json("notice", kind=kind, **_review_context(review, where=where), **context)
 
 
-def decision_notice(review: Any, decision: Any, settings: Any) -> dict[str, Any]:
-    """The decision as told in the thread and to the owner."""
-    return render_json("decision_notice", decision=decision, **_review_context(review, settings))
+def info_request(review: Any, *, question: str, asked_by: str, asked_at: Any, where: str) -> dict[str, Any]:
+    """A reviewer's question to the owner; its button lasts only while the review waits for that answer."""
+    waiting = review.state == "needs_info" and _same_moment(review.info_requested_at, asked_at)
+    return render_json("info_request", question=question, asked_by=asked_by, waiting=waiting,
+                       **_review_context(review, where=where))
+
+
+def decision_notice(review: Any, decision: Any, settings: Any, facts: Facts = NONE, *,
+                    where: str = "thread") -> dict[str, Any]:
+    """The decision as told in the thread and to the owner, with its safeguards as they stand now."""
+    latest = review.latest_decision
+    in_force = latest is not None and latest.id == decision.id and review.state == decision.outcome
+    return render_json("decision_notice", decision=decision, in_force=in_force,
+                       **_review_context(review, settings, facts, where))
+
+
+def _same_moment(a: datetime | None, b: datetime | str | None) -> bool:
+    if a is None or b is None:
+        return False
+    other = datetime.fromisoformat(b) if isinstance(b, str) else b
+    return abs((a - other).total_seconds()) < 0.001
 
 
 def review_alert(kind: str, **params: Any) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""The outbox: Slack calls decided by a state change, stored in its transaction, delivered after it."""
+"""The outbox: Slack calls decided by a state change, stored in its transaction, delivered after it.
+
+Two payload keys are secreview's own and never reach Slack: VIEW_KEY marks a message that shows a review's state
+(delivery records where it landed, or finds the message an update is for), LINK_KEY asks delivery for the
+permalink of a message (a DM links to the announcement's thread).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
+
+VIEW_KEY = "secreview_view"
+LINK_KEY = "secreview_link"
 
 
 def enqueue(

@@ -68,7 +68,7 @@ def _close_condition(
     condition.waive_reason = reason or None
     transition(session, workspace=workspace, review=review, actor=actor, action=f"condition_{state}",
                to_state=None, now=now, note=reason, data={"condition_id": condition.id, "text": condition.text})
-    notices.card_changed(session, settings=settings, review=review)
+    notices.refresh(session, settings=settings, review=review, homes=[condition.owner_id])
     jira_notices.condition_closed(session, settings=settings, review=review, condition=condition,
                                   actor_id=actor.user_id, reason=reason)
     return condition
@@ -129,5 +129,5 @@ def apply_tracker_state(
                    to_state=None, now=now, note=note, data=data)
     else:
         return None
-    notices.card_changed(session, settings=settings, review=review)
+    notices.refresh(session, settings=settings, review=review, homes=[condition.owner_id])
     return "done" if change.done else "reopened"

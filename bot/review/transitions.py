@@ -1,4 +1,4 @@
-"""A review's plain moves: take, assign, ask for information, withdraw, not a project, reopen."""
+"""A review's plain moves: take (or take over), assign, release, ask for info, withdraw, not a project, reopen."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.review import notices
-from bot.review.errors import InvalidInput
+from bot.review.errors import AlreadyYours, InvalidInput, InvalidTransition, TakenBySomeoneElse
 from bot.review.lifecycle import (
     MAX_TEXT,
     Actor,
@@ -22,16 +22,25 @@ from bot.review.lifecycle import (
     transition,
 )
 from bot.review.states import DECIDED_STATES, OPEN_STATES, State
-from storage.models import Review, utcnow
+from storage.models import Review, Workspace, utcnow
 
 
 def take(
     session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int,
-    now: datetime | None = None,
+    expected_assignee: str | None = None, now: datetime | None = None,
 ) -> Review:
-    """A reviewer takes the review: assigned to them, and in review."""
-    return assign(session, settings=settings, workspace_id=workspace_id, actor=actor, key=key,
-                  assignee_id=actor.user_id, assignee_is_reviewer=True, now=now)
+    """A reviewer takes the review. Taking it from someone else needs `expected_assignee` to name them: the card's
+    "Take over" button (confirmed in Slack) does; a stale "Take" or the command gets TakenBySomeoneElse instead."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="take reviews")
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, OPEN_STATES, "assign")
+    if review.assignee_id == actor.user_id:
+        raise AlreadyYours("error.already_yours", key=review.key)
+    if review.assignee_id is not None and review.assignee_id != expected_assignee:
+        raise TakenBySomeoneElse("error.taken_by_other", key=review.key, assignee=review.assignee_id)
+    return _assign(session, settings=settings, workspace=workspace, review=review, actor=actor,
+                   assignee_id=actor.user_id, now=now)
 
 
 def assign(
@@ -52,6 +61,16 @@ def assign(
         raise InvalidInput("error.assignee_not_reviewer", user=assignee_id)
     workspace, review = load_for_change(session, workspace_id, key)
     require_state(review, OPEN_STATES, "assign")
+    if review.assignee_id == assignee_id:
+        if assignee_id == actor.user_id:
+            raise AlreadyYours("error.already_yours", key=review.key)
+        raise InvalidTransition("error.already_assigned", key=review.key, user=assignee_id)
+    return _assign(session, settings=settings, workspace=workspace, review=review, actor=actor,
+                   assignee_id=assignee_id, now=now)
+
+
+def _assign(session: Session, *, settings: Settings, workspace: Workspace, review: Review, actor: Actor,
+            assignee_id: str, now: datetime) -> Review:
     previous = review.assignee_id
     review.assignee_id = assignee_id
     first_response(review, now)
@@ -59,9 +78,27 @@ def assign(
     action = "taken" if assignee_id == actor.user_id else "assigned"
     transition(session, workspace=workspace, review=review, actor=actor, action=action, to_state=to_state,
                now=now, data={"assignee": assignee_id, "previous_assignee": previous})
-    notices.card_changed(session, settings=settings, review=review)
-    if assignee_id != actor.user_id:
-        notices.assigned(session, settings=settings, review=review, actor_id=actor.user_id)
+    notices.assigned(session, settings=settings, review=review, actor_id=actor.user_id, previous=previous)
+    return review
+
+
+def release(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int,
+    now: datetime | None = None,
+) -> Review:
+    """The assignee (or an admin) gives the review back to the queue; it stays in review, unassigned."""
+    now = now or utcnow()
+    require(actor.may_review, "refused.reviewer_only", action="release reviews")
+    workspace, review = load_for_change(session, workspace_id, key)
+    require_state(review, OPEN_STATES, "release")
+    previous = review.assignee_id
+    if previous is None:
+        raise InvalidTransition("error.nobody_has_it", key=review.key)
+    require(previous == actor.user_id or actor.is_admin, "refused.assignee_only", key=review.key, assignee=previous)
+    review.assignee_id = None
+    transition(session, workspace=workspace, review=review, actor=actor, action="released", to_state=None, now=now,
+               data={"previous_assignee": previous})
+    notices.refresh(session, settings=settings, review=review, homes=[previous])
     return review
 
 

@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.review.roles import RoleResolver
 from bot.run.claims import instance_id
 from bot.run.delivery import OutboxWorker
 from bot.run.replays import ReplayRecord
 from bot.slack.adapters import oauth
 from bot.slack.client import make_client
+from bot.slack.home import home_renderer
 from bot.slack.services import Services
 from storage import db
 from storage.models import Workspace
@@ -65,15 +67,17 @@ def build_services(settings: Settings, *, with_worker: bool = True, instance: st
     else:
         client_for = single_workspace_clients(settings)
         delivery_for = single_workspace_clients(settings, retries=False)
+    roles = RoleResolver(settings, client_for)
     worker = None
     if with_worker:
         from bot.run.jira_side import jira_delivery
 
         worker = OutboxWorker(session_factory=factory, client_for=delivery_for, instance_id=instance or instance_id(),
                               security_channel=settings.secreview_security_channel,
-                              jira=jira_delivery(settings, factory, client_for))
+                              jira=jira_delivery(settings, factory, client_for),
+                              render_home=home_renderer(settings, roles))
     return Services(settings=settings, engine=engine, session_factory=factory, client_for=client_for,
-                    rules=settings.intake_rules(), outbox_worker=worker, oauth_settings=oauth_settings,
+                    rules=settings.intake_rules(), roles=roles, outbox_worker=worker, oauth_settings=oauth_settings,
                     replays=ReplayRecord(engine))
 
 
@@ -146,7 +150,8 @@ def drain_outbox(settings: Settings, factory: sessionmaker[Session], timeout: fl
     client = make_client(settings, retries=False)
     worker = OutboxWorker(session_factory=factory, client_for=lambda _ws: client, instance_id=instance_id(),
                           security_channel=settings.secreview_security_channel,
-                          jira=jira_delivery(settings, factory, lambda _ws: client))
+                          jira=jira_delivery(settings, factory, lambda _ws: client),
+                          render_home=home_renderer(settings, RoleResolver(settings, lambda _ws: client)))
     stats = worker.drain(timeout)
     log.info("delivered %s, failed %s, queued for retry %s", stats.sent, stats.failed, stats.retried)
 

@@ -25,10 +25,20 @@ from bot.common import render
 from bot.review import outbox
 from bot.run.background import BackgroundLoop
 from bot.run.claims import holder_is_gone
+from bot.run.delivery_prep import (
+    HomeRenderer,
+    Prepared,
+    Preparer,
+    Row,
+    WaitForPost,
+    forget_posted,
+    record_post,
+    swap_link,
+)
 from bot.tracker.client import TrackerRefused, TrackerUnavailable
 from bot.tracker.delivery import JiraDelivery, OutboxRow
 from storage.db import session_scope
-from storage.models import OutboxMessage, ProcessedEvent, Review, utcnow
+from storage.models import OutboxMessage, ProcessedEvent, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +50,10 @@ PERMANENT_ERRORS = frozenset({
     "user_is_bot", "cannot_dm_bot", "not_authed", "method_deprecated", "unknown_method",
 })
 CLAIM_SECONDS = 60
-JIRA_PREFIX = "jira."
 MAX_BACKOFF_SECONDS = 300
 GIVE_UP_AFTER = timedelta(hours=48)
 PROCESSED_EVENT_TTL = timedelta(days=3)
+JIRA_PREFIX = "jira."
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class DeliveryStats:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    dropped: int = 0  # found not worth sending at delivery (an update of a message never posted, a superseded home)
 
 
 class TransientError(Exception):
@@ -110,11 +121,13 @@ class OutboxWorker:
         client_for: Callable[[str], WebClient],
         instance_id: str,
         security_channel: str | None,
+        render_home: HomeRenderer | None = None,
+        jira: JiraDelivery | None = None,
         poll_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
-        jira: JiraDelivery | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._preparer = Preparer(session_factory=session_factory, render_home=render_home)
         self._jira = jira
         self._client_for = client_for
         self._instance_id = instance_id
@@ -168,7 +181,7 @@ class OutboxWorker:
             self.pause()
         stats = self.run_once()
         self._sweep_if_due()
-        return bool(stats.sent or stats.failed)  # there may be more right behind
+        return bool(stats.sent or stats.failed or stats.dropped)  # there may be more right behind
 
     def oldest_due(self, now: datetime) -> datetime | None:
         """When the longest-waiting notice that is due and unclaimed was written (None: nothing waits)."""
@@ -182,13 +195,14 @@ class OutboxWorker:
     def run_once(self, limit: int = 100) -> DeliveryStats:
         """Claims what is due (never overtaking an earlier row of the same conversation) and delivers it."""
         claimed = self._claim(limit)
-        sent = retried = failed = 0
+        sent = retried = failed = dropped = 0
         for row_id in claimed:
             outcome = self._deliver(row_id)
             sent += outcome == "sent"
             retried += outcome == "retry"
             failed += outcome == "failed"
-        return DeliveryStats(sent, retried, failed)
+            dropped += outcome == "dropped"
+        return DeliveryStats(sent, retried, failed, dropped)
 
     def _claim(self, limit: int) -> list[int]:
         now = self._clock()
@@ -232,37 +246,45 @@ class OutboxWorker:
                 .values(claimed_until=self._clock() + timedelta(seconds=CLAIM_SECONDS))
                 .execution_options(synchronize_session=False)
             )
-            row = session.get(OutboxMessage, row_id)
-            if renewed.rowcount != 1 or row is None:
+            found = session.get(OutboxMessage, row_id)
+            if renewed.rowcount != 1 or found is None:
                 return "skipped"
-            method, payload = row.method, dict(row.payload)
-            review = session.get(Review, row.review_id) if row.review_id else None
-            if row.purpose == "card_update":
-                if review is None or not review.card_ts:
-                    # The card was never posted (failed, or the channel was set later): post it now instead.
-                    method, payload = "chat.postMessage", {k: v for k, v in payload.items() if k != "ts"}
-                else:
-                    payload["ts"] = review.card_ts
-                    payload["channel"] = review.card_channel or payload["channel"]
-            workspace_id = row.workspace_id
-            created_at, attempts, purpose = row.created_at, row.attempts, row.purpose
-            view = OutboxRow(row.id, workspace_id, row.review_id, method, purpose, payload)
-        if method.startswith(JIRA_PREFIX):
-            return self._deliver_jira(view, created_at, attempts)
+            row = Row(found.id, found.workspace_id, found.review_id, found.purpose, found.method, dict(found.payload),
+                      found.ordering_key)
+            created_at, attempts = found.created_at, found.attempts
+        if row.method.startswith(JIRA_PREFIX):
+            return self._deliver_jira(OutboxRow(row.id, row.workspace_id, row.review_id, row.method, row.purpose,
+                                                row.payload), created_at, attempts)
+        client = self._client_for(row.workspace_id)
         try:
-            result = call_slack(self._client_for(workspace_id), method, payload)
+            # Read outside the write transaction: rendering a home must not hold SQLite's writer slot.
+            prepared = self._preparer.prepare(row)
+            if prepared.skip:
+                self._skip(row_id, prepared.skip, attempts)
+                return "dropped"
+            self._preparer.with_permalink(prepared, client, row.workspace_id)
+        except WaitForPost as exc:
+            return self._retry(row_id, TransientError(str(exc)), created_at, attempts)
+        except SlackApiError as exc:
+            # The permalink: a Slack hiccup is retried; a refusal leaves the link's words without the link.
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                return self._retry(row_id, TransientError("permalink"), created_at, attempts)
+            prepared.payload = swap_link(prepared.payload, "")
+        except (OSError, TimeoutError) as exc:
+            return self._retry(row_id, TransientError(f"network: {exc}"), created_at, attempts)
+        try:
+            result = call_slack(client, prepared.method, prepared.payload)
         except TransientError as exc:
             return self._retry(row_id, exc, created_at, attempts)
         except PermanentError as exc:
-            self._fail(row_id, str(exc), workspace_id, purpose, payload.get("channel"))
+            self._fail(row_id, str(exc), row, prepared)
             return "failed"
-        self._record_sent(row_id, result, method=method, purpose=purpose, attempts=attempts)
+        self._record_sent(row_id, result, prepared=prepared, attempts=attempts)
         return "sent"
 
     def _deliver_jira(self, row: OutboxRow, created_at: datetime, attempts: int) -> str:
         if self._jira is None:
-            self._fail(row.id, "Jira is not configured (JIRA_URL is unset)", row.workspace_id, row.purpose, None,
-                       jira_row=row)
+            self._fail_jira(row, "Jira is not configured (JIRA_URL is unset)")
             return "failed"
         try:
             result = self._jira.deliver(row)
@@ -270,12 +292,12 @@ class OutboxWorker:
             return self._retry(row.id, TransientError(f"jira: {exc.reason}"[:500], exc.retry_after), created_at,
                                attempts)
         except TrackerRefused as exc:
-            self._fail(row.id, f"jira: {exc.reason}"[:500], row.workspace_id, row.purpose, None, jira_row=row)
+            self._fail_jira(row, f"jira: {exc.reason}"[:500])
             return "failed"
-        self._record_sent(row.id, result, method=row.method, purpose=row.purpose, attempts=attempts, jira_row=row)
+        self._record_sent(row.id, result, prepared=None, attempts=attempts, jira_row=row)
         return "sent"
 
-    def _record_sent(self, row_id: int, result: dict[str, Any], *, method: str, purpose: str, attempts: int,
+    def _record_sent(self, row_id: int, result: dict[str, Any], *, prepared: Prepared | None, attempts: int,
                      jira_row: OutboxRow | None = None) -> None:
         # Slack has the message now; if this write were lost the row would be sent again once its lease ran
         # out, so a database hiccup (SQLite busy, PostgreSQL restarting) is waited out within half the lease.
@@ -292,12 +314,10 @@ class OutboxWorker:
                     row.claimed_until = None
                     row.result_channel = result.get("channel")
                     row.result_ts = result.get("ts")
+                    if prepared is not None:
+                        record_post(session, row, prepared, result)
                     if jira_row is not None and self._jira is not None:
                         self._jira.record(session, jira_row, result)
-                    if purpose in ("card", "card_update") and method == "chat.postMessage" and row.review_id:
-                        card = session.get(Review, row.review_id)
-                        if card is not None:
-                            card.card_channel, card.card_ts = result.get("channel"), result.get("ts")
                 return
             except DBAPIError as exc:
                 transient = isinstance(exc, OperationalError) or exc.connection_invalidated
@@ -306,6 +326,13 @@ class OutboxWorker:
                 log.warning("outbox %s was delivered; recording it failed, retrying: %s", row_id, str(exc.orig)[:200])
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _skip(self, row_id: int, reason: str, attempts: int) -> None:
+        log.info("outbox %s: nothing to send (%s)", row_id, reason)
+        with session_scope(self._session_factory, write=True) as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                            .values(state="skipped", last_error=reason[:200], claimed_until=None,
+                                    attempts=attempts))
 
     def _retry(self, row_id: int, exc: TransientError, created_at: datetime, attempts: int) -> str:
         now = self._clock()
@@ -319,27 +346,48 @@ class OutboxWorker:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
         return "retry"
 
-    def _fail(self, row_id: int, reason: str, workspace_id: str, purpose: str, channel: str | None, *,
-              jira_row: OutboxRow | None = None) -> None:
-        log.error("outbox %s: %s refused %s to %s: %s", row_id, "Jira" if jira_row else "Slack", purpose,
-                  channel or "Jira", reason)
+    def _fail(self, row_id: int, reason: str, row: Row, prepared: Prepared) -> None:
+        purpose, channel, workspace_id = row.purpose, prepared.payload.get("channel"), row.workspace_id
+        new_message = prepared.method in ("chat.postMessage", "files_upload_v2")
+        level = logging.ERROR if new_message else logging.WARNING
+        log.log(level, "outbox %s: Slack refused %s to %s: %s", row_id, purpose, channel or "?", reason)
         with session_scope(self._session_factory, write=True) as session:
             session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == row_id)
                 .values(state="failed", last_error=reason, claimed_until=None, attempts=OutboxMessage.attempts + 1)
             )
-            # Tell the security team once, in its channel, unless that channel itself is the problem.
-            if purpose != "delivery_failed" and self._security_channel and channel != self._security_channel:
-                if jira_row is not None and self._jira is not None:
-                    text = self._jira.refusal_text(session, jira_row, reason)
-                elif jira_row is not None:
-                    text = render.message("jira.refused", what=purpose, id=jira_row.payload.get("condition_id", "?"),
-                                          key="?", reason=reason)
-                else:
-                    text = render.message("delivery.failed", channel=channel or "?", reason=reason, purpose=purpose)
+            if prepared.method == "chat.update":
+                # Deleted, or its channel archived: later changes stop trying to update it. Nothing was lost (the
+                # message itself is gone), so the security channel is not told.
+                forget_posted(session, prepared.posted_id)
+                return
+            # Tell the security team once, in its channel, unless that channel itself is the problem. A home tab
+            # that could not be published is not worth a message: it is published again when opened.
+            if (new_message and purpose != "delivery_failed" and self._security_channel
+                    and channel != self._security_channel):
+                text = render.message("delivery.failed", channel=channel or "?", reason=reason, purpose=purpose)
                 outbox.enqueue(session, workspace_id=workspace_id, method="chat.postMessage",
                                payload={"channel": self._security_channel, "text": text},
                                purpose="delivery_failed", ordering_key=f"ops:{workspace_id}")
+
+    def _fail_jira(self, row: OutboxRow, reason: str) -> None:
+        log.error("outbox %s: Jira refused %s: %s", row.id, row.purpose, reason)
+        with session_scope(self._session_factory, write=True) as session:
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id)
+                .values(state="failed", last_error=reason, claimed_until=None, attempts=OutboxMessage.attempts + 1)
+            )
+            # The security team hears of it once, in its channel: a safeguard that never reached Jira.
+            if not self._security_channel:
+                return
+            if self._jira is not None:
+                text = self._jira.refusal_text(session, row, reason)
+            else:
+                text = render.message("jira.refused", what=row.purpose, id=row.payload.get("condition_id", "?"),
+                                      key="?", reason=reason)
+            outbox.enqueue(session, workspace_id=row.workspace_id, method="chat.postMessage",
+                           payload={"channel": self._security_channel, "text": text},
+                           purpose="delivery_failed", ordering_key=f"ops:{row.workspace_id}")
 
     def _sweep_if_due(self) -> None:
         now = self._clock()
@@ -355,7 +403,8 @@ class OutboxWorker:
         deadline = self._clock() + timedelta(seconds=timeout)
         while self._clock() < deadline:
             stats = self.run_once()
-            total = DeliveryStats(total.sent + stats.sent, total.retried + stats.retried, total.failed + stats.failed)
-            if not (stats.sent or stats.failed):
+            total = DeliveryStats(total.sent + stats.sent, total.retried + stats.retried, total.failed + stats.failed,
+                                  total.dropped + stats.dropped)
+            if not (stats.sent or stats.failed or stats.dropped):
                 break
         return total

@@ -24,7 +24,8 @@ def run_socket_mode(settings: Settings, *, listeners: Listeners, scheduler: bool
     home_workspace = verify_token(settings)
     services = build_services(settings, instance=me)
     services.home_workspace = home_workspace
-    app = build_app(settings, services, listeners=listeners, token_verification=False)
+    # Bolt keeps this answer: checked lazily, a rate-limited auth.test would make it drop the first events.
+    app = build_app(settings, services, listeners=listeners, token_verification=True)
     stop_background = start_background(services, scheduler=scheduler, instance=me, replay=replay_into(app))
     handler = socket_mode_handler(app, settings)
     log.info("secreview %s connected in Socket Mode", me)

@@ -181,7 +181,10 @@ def run_worker(settings: Settings, *, listeners: Listeners, scheduler: bool = Tr
     queue = WorkQueue.open(settings.database_url, services.engine)
     if queue is None:
         raise SettingsError("DATABASE_URL: an in-memory database cannot be shared with a worker process")
-    app = build_app(settings, services, listeners=listeners, token_verification=False, run_queued=True)
+    # Bolt checks the token at start and keeps the answer (a failure ends this process; serve starts another):
+    # checked lazily, a rate-limited auth.test on the first queued request made Bolt drop that request.
+    app = build_app(settings, services, listeners=listeners, token_verification=not settings.oauth_enabled,
+                    run_queued=True)
     dispatch = run_queued_into(app)
     busy = BusySignal.attach(busy_file) if busy_file is not None else None
     pause = busy.wait_quiet if busy is not None else None

@@ -138,11 +138,6 @@ def _is_open(review: Review) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def help_message() -> dict[str, Any]:
-    """Usage of /secreview: every subcommand with a one-line explanation and examples."""
-    return render.render_json("help", **_context())
-
-
 def sentence(text: str) -> dict[str, Any]:
     """A one-sentence ephemeral answer; `text` is already rendered, escaped mrkdwn (errors, confirmations)."""
     return render.render_json("ephemeral", text=text)

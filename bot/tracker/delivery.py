@@ -199,7 +199,7 @@ class JiraDelivery:
         condition.jira_sent_at = None
         review = session.get(Review, condition.review_id)
         if review is not None:
-            notices.card_changed(session, settings=self._settings, review=review)
+            notices.refresh(session, settings=self._settings, review=review, homes=[condition.owner_id])
 
     def refusal_text(self, session: Session, row: OutboxRow, reason: str) -> str:
         """The security channel's notice when Jira refused a row for good."""

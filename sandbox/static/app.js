@@ -15,9 +15,8 @@
     arrow_up: '⬆️', arrow_down: '⬇️', arrow_right: '➡️', clipboard: '📋', key: '🔑', robot_face: '🤖',
     cloud: '☁️', iphone: '📱', credit_card: '💳', inbox_tray: '📥', outbox_tray: '📤', page_facing_up: '📄',
     hammer_and_wrench: '🛠️', star: '⭐', sparkles: '✨', point_right: '👉', muscle: '💪', pray: '🙏',
+    pencil2: '✏️', mega: '📣', ballot_box_with_check: '☑️',
   };
-  const COMMANDS = 'help · new [title] · list [open|mine|overdue|decided|all] · show SR-1 · take SR-1 · ' +
-    'decide SR-1 · info SR-1 <question> · roadmap · metrics · digest [preview|post] · export';
   const EXAMPLE = 'Kick-off: we are rolling out Salesforce Service Cloud for the support team, go-live ' +
     'next month. Customer contact data will move there.';
   const REQUIRED = 'Please complete this required field.';
@@ -199,6 +198,13 @@
     if (['!here', '!channel', '!everyone'].includes(target)) return h('span', { class: 'mention' }, `@${target.slice(1)}`);
     if (target.startsWith('!')) return document.createTextNode(label || target.slice(1));
     const url = safeUrl(unescapeSlack(target));
+    const permalink = url && /^https?:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?\/archives\/([A-Z0-9]+)\/p(\d{7,})/.exec(url);
+    if (permalink) {
+      // A permalink of the pretend workspace: open the message's thread here, as Slack's client does.
+      const ts = `${permalink[2].slice(0, -6)}.${permalink[2].slice(-6)}`;
+      return h('a', { href: '#', class: 'permalink', onclick: (event) => { event.preventDefault(); openPermalink(permalink[1], ts); } },
+        label || url);
+    }
     if (url) return h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, label || url);
     return document.createTextNode(unescapeSlack(`<${body}>`));
   }
@@ -335,7 +341,9 @@
   }
 
   function confirmText(confirm) {
-    const parts = [plain(confirm.title), confirm.text ? unescapeSlack(confirm.text.text || '').replace(/[*_~`]/g, '') : ''];
+    // window.confirm shows plain text: mentions become names, as Slack's dialog shows them.
+    const named = (text) => text.replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, (all, id) => `@${(person(id) || { name: id }).name}`);
+    const parts = [plain(confirm.title), confirm.text ? unescapeSlack(named(confirm.text.text || '')).replace(/[*_~`]/g, '') : ''];
     return parts.filter(Boolean).join('\n\n');
   }
 
@@ -424,13 +432,27 @@
   function trackBottom(container) {
     container.dataset.stick = '1';
     container.addEventListener('scroll', () => {
+      // Only the person's own scrolling says whether they read at the bottom: the events of our own scrolling
+      // arrive after a relayout (the thread pane opening) may have moved the bottom away already.
+      if (performance.now() - (container.scrolledByPage || 0) < 150) return;
       container.dataset.stick = container.scrollHeight - container.scrollTop - container.clientHeight < 40 ? '1' : '0';
     });
+    // Opening the thread pane narrows this one, so its messages wrap taller: a conversation read at its newest
+    // message stays there instead of leaving that message hidden below the message box.
+    new ResizeObserver(() => {
+      if (container.dataset.stick === '1') scrollToBottom(container);
+    }).observe(container);
+  }
+
+  function scrollToBottom(container) {
+    container.scrolledByPage = performance.now();
+    container.dataset.stick = '1';
+    container.scrollTop = container.scrollHeight;
   }
 
   function stickToBottom(event) {
     const container = event.target.closest('.messages');
-    if (container && container.dataset.stick === '1') container.scrollTop = container.scrollHeight;
+    if (container && container.dataset.stick === '1') scrollToBottom(container);
   }
 
   function renderTimeline(container, items, options) {
@@ -452,7 +474,8 @@
     }
     if (!items.length && options.empty) nodes.push(h('div', { class: 'empty' }, options.empty));
     container.replaceChildren(...nodes);
-    container.scrollTop = keepBottom ? container.scrollHeight : scrollTop;
+    if (keepBottom) scrollToBottom(container);
+    else container.scrollTop = scrollTop;
   }
 
   function ephemeralsIn(channel, threadTs) {
@@ -545,7 +568,9 @@
     const onHome = ui.place.kind === 'app' && ui.place.tab === 'home';
     home.hidden = !onHome;
     messages.hidden = onHome;
-    composer.hidden = onHome;
+    // secreview's manifest makes its Messages tab read-only: Slack shows this note instead of a message box.
+    composer.hidden = ui.place.kind === 'app';
+    byId('read-only').hidden = !(ui.place.kind === 'app' && ui.place.tab === 'messages');
     if (onHome) {
       const view = ui.data.home;
       const keep = home.scrollTop;
@@ -564,8 +589,7 @@
       empty: ui.place.kind === 'app' ? 'secreview will write to you here: decisions, questions, reminders.'
         : 'No messages yet.',
     });
-    input.placeholder = ui.place.kind === 'app' ? 'Message secreview (try /secreview list mine)'
-      : `Message #${conv.name} — or type /secreview help`;
+    input.placeholder = `Message #${conv.name} — or type /secreview help`;
     markSeen(conv);
   }
 
@@ -592,7 +616,8 @@
     const keep = container.scrollTop;
     container.replaceChildren(head, h('div', { class: 'reply-divider' }, h('span', null, `${count} ${count === 1 ? 'reply' : 'replies'}`)),
       ...list.childNodes);
-    container.scrollTop = keepBottom ? container.scrollHeight : keep;
+    if (keepBottom) scrollToBottom(container);
+    else container.scrollTop = keep;
   }
 
   function render() {
@@ -623,6 +648,14 @@
     render();
     // Slack sends app_home_opened every time a tab is opened; secreview publishes the Home tab in answer.
     api('/api/home', { user: ui.me, tab });
+  }
+
+  function openPermalink(channel, ts) {
+    const conv = ui.data && [...ui.data.channels, ui.data.dm].find((c) => c.id === channel);
+    if (!conv) { toast('That message is in a conversation you cannot see.'); return; }
+    const parent = conv.messages.find((m) => m.ts === ts);
+    if (conv.id === ui.data.dm.id) openApp('messages'); else openChannel(conv.id);
+    if (parent) openThread(conv.id, ts);
   }
 
   function openThread(channel, ts) {
@@ -769,6 +802,10 @@
       default:
         control = h('div', { class: 'unsupported' }, `[${element.type}: not supported in the sandbox]`);
     }
+    // An error under a field goes as soon as the person changes that field (Slack clears it the same way).
+    const clear = () => { if (!error.hidden) field.setError(''); };
+    control.addEventListener('input', clear);
+    control.addEventListener('change', clear);
     const wrapper = h('div', { class: 'input-block', dataset: { blockId: block.block_id } },
       h('label', { class: 'input-label', for: id }, plain(block.label), block.optional ? h('span', { class: 'optional' }, ' (optional)') : null),
       control,
@@ -857,7 +894,7 @@
       if (form.id === 'composer') {
         const hint = byId('command-hint');
         hint.hidden = !textarea.value.startsWith('/');
-        hint.replaceChildren(h('strong', null, '/secreview '), COMMANDS);
+        hint.replaceChildren(h('strong', null, '/secreview '), (ui.data ? ui.data.commands : []).join(' · '));
       }
     });
   }

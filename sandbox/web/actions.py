@@ -32,12 +32,16 @@ TYPED_TOKENS = re.compile(
 class PageActions(PageState):
     """The actions a person takes on the page: post, run a command, click, submit or close a modal, open Home."""
 
-    def _channel_for(self, user: str, channel: Any) -> str:
-        """The conversation id if `user` may post there: a channel they can see, or their DM with the app."""
+    def _channel_for(self, user: str, channel: Any, *, writing: bool = False) -> str:
+        """The conversation id if `user` may act there: a channel they can see, or their DM with the app (where
+        they may click, not write: secreview's manifest makes its Messages tab read-only, as Slack enforces)."""
         if not isinstance(channel, str) or not channel:
             raise WebError("no channel given")
-        if channel == payloads.dm_channel_id(user):
-            return self.fake.dm_channel(user)  # created on first use, as Slack opens a DM
+        if channel == payloads.dm_channel_id(user) or channel == self.fake.dm_channel(user):
+            if writing:
+                raise WebError("Sending messages to this app has been turned off: reply in the announcement's "
+                               "thread, or use /secreview in a channel", 403)
+            return self.fake.dm_channel(user)
         info = next((c for c in self.fake.snapshot()["channels"] if c["id"] == channel), None)
         hidden = info is not None and info.get("is_private") and user not in info.get("members", [])
         if info is None or info.get("is_im") or hidden:
@@ -47,7 +51,7 @@ class PageActions(PageState):
     def post_message(self, user: Any, channel: Any, text: Any, thread_ts: Any = None) -> dict[str, Any]:
         """A person types in the message box: a command, or a message that secreview receives as an event."""
         user = self._check_user(user)
-        channel = self._channel_for(user, channel)
+        channel = self._channel_for(user, channel, writing=True)
         text = _clean_text(text)
         if text.startswith("/"):
             return self.command(user, channel, text)
@@ -79,7 +83,7 @@ class PageActions(PageState):
     def command(self, user: Any, channel: Any, text: Any) -> dict[str, Any]:
         """A slash command: sent with a response_url and a trigger id, as Slack sends it."""
         user = self._check_user(user)
-        channel = self._channel_for(user, channel)
+        channel = self._channel_for(user, channel, writing=True)
         text = _clean_text(text)
         name, _, rest = text.partition(" ")
         if name.lower() != COMMAND:

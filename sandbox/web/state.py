@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from bot.slack.commands import usage_lines
 from sandbox import payloads
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import SlackSender
@@ -159,6 +160,7 @@ class PageState:
             "home": snap["homes"].get(me),
             "special": {"announce": d.announce, "security": d.security, "digest": d.digest,
                         "general": d.general},
+            "commands": usage_lines(),  # the typing hint, from the table the command parser reads
         }
 
     def file(self, file_id: str) -> dict[str, Any] | None:

@@ -70,7 +70,7 @@ def _forged(callback: str, values: dict[str, dict[str, object]]) -> Callable[[Wo
 
 CASES: dict[str, Case] = {
     "cmd take": Case(frozenset(REVIEWERS), _ask("take SR-{n}"), state="announced"),
-    "cmd assign": Case(frozenset(REVIEWERS), _ask(f"assign SR-{{n}} <@{REVIEWER}|bob>")),
+    "cmd assign": Case(frozenset(REVIEWERS), _ask(f"assign SR-{{n}} <@{REVIEWER}|bob>"), state="announced"),
     "cmd info": Case(frozenset(REVIEWERS), _ask("info SR-{n} Which data?")),
     "cmd decide": Case(frozenset(REVIEWERS), _ask("decide SR-{n}"), opens_modal=True),
     "cmd withdraw": Case(frozenset({"owner"} | REVIEWERS), _ask("withdraw SR-{n}")),

@@ -18,6 +18,7 @@ from bot.common.ids import ActionId
 from bot.run import delivery
 from bot.run.delivery import OutboxWorker
 from bot.slack.client import make_client
+from bot.slack.home import home_renderer
 from sandbox import payloads
 from sandbox.fake_slack import Call
 from storage.models import OutboxMessage, Review, utcnow
@@ -59,9 +60,11 @@ def worker(world: World, clock: Clock, *, instance: str = "worker-a",
            session_factory: sessionmaker[Session] | None = None) -> OutboxWorker:
     """An outbox worker on the world's database and fake Slack, on the test's clock."""
     plain = make_client(world.services.settings, retries=False)
+    assert world.services.roles is not None
     return OutboxWorker(session_factory=session_factory or world.services.session_factory,
                         client_for=client or (lambda _ws: plain), instance_id=instance,
-                        security_channel=SECURITY, clock=clock)
+                        security_channel=SECURITY, clock=clock,
+                        render_home=home_renderer(world.services.settings, world.services.roles))
 
 
 def rows(world: World) -> list[OutboxMessage]:
@@ -118,7 +121,7 @@ def test_429_waits_for_retry_after(quiet: World, clock: Clock) -> None:
     quiet.fake.fail_next("chat.postMessage", "ratelimited", retry_after=30)
     work = worker(quiet, clock)
     stats = work.run_once()
-    assert (stats.sent, stats.retried) == (1, 1)  # the card went; the thread reply was rate limited
+    assert (stats.sent, stats.retried) == (2, 1)  # the card and the owner's home went; the thread reply waits
     limited = row(quiet, "thread_opened")
     assert limited.state == "pending" and limited.last_error == "ratelimited"
     assert limited.next_attempt_at >= clock() + timedelta(seconds=29)
@@ -136,9 +139,9 @@ def test_500_is_retried_until_it_goes_through(quiet: World, clock: Clock) -> Non
     quiet.fake.fail_next("chat.postMessage", "internal_error", status=500, times=3)
     work = worker(quiet, clock)
     assert work.run_once().retried == 2
-    assert {r.last_error for r in rows(quiet)} == {"internal_error"}
+    assert {r.last_error for r in rows(quiet) if r.method == "chat.postMessage"} == {"internal_error"}
     run_until_settled(quiet, work, clock)
-    assert [r.state for r in rows(quiet)] == ["sent", "sent"]
+    assert [r.state for r in rows(quiet)] == ["sent", "sent", "sent"]  # thread reply, card, the owner's home
     assert len(delivered(quiet, channel=ANNOUNCE)) == 1 and len(delivered(quiet, channel=SECURITY)) == 1
     assert quiet.fake.fault_counts["500"] == 3
 
@@ -200,7 +203,9 @@ def test_order_is_kept_per_conversation_while_an_earlier_message_backs_off(quiet
     run_until_settled(quiet, work, clock)
     replies = quiet.fake.thread(ANNOUNCE, ts)[1:]
     assert len(replies) == 2
-    assert ActionId.START_INTAKE in json.dumps(replies[0].get("blocks"))
+    posted = [c for c in delivered(quiet, channel=ANNOUNCE)]
+    assert ActionId.START_INTAKE in json.dumps(posted[0].params.get("blocks"))  # the reply went first, as written
+    assert "is decided" in flatten_text(replies[0])  # and was updated after (it no longer offers the intake)
     assert "Approved" in flatten_text(replies[1])
 
 
@@ -216,7 +221,7 @@ def test_the_card_update_waits_for_the_card_and_finds_its_ts(quiet: World, clock
     review = quiet.review(1)
     assert review.card_ts and review.card_channel == SECURITY
     assert row(quiet, "card").result_ts == review.card_ts
-    updates = delivered(quiet, "chat.update")
+    updates = delivered(quiet, "chat.update", channel=SECURITY)
     assert len(updates) == 1 and updates[0].params["ts"] == review.card_ts
     cards = quiet.fake.messages(SECURITY)
     assert len(cards) == 1  # updated in place, never posted twice
@@ -236,22 +241,30 @@ def test_slack_down_for_an_hour_loses_nothing_and_sends_everything_once(quiet: W
         work.run_once()
         clock.advance(60)
     pending = rows(quiet)
-    assert all(r.state == "pending" for r in pending) and len(pending) == 15
+    # Per review: thread reply, card, owner's home; then the decision: thread reply and card updated, the
+    # outcome in the thread and to the owner, the reviewer's confirmation, the owner's home.
+    assert len(pending) == 3 * 9
+    assert all(r.state == "pending" for r in pending if r.purpose != "home")
+    # A home with a newer publish waiting behind it is skipped at once; the newest waits for Slack.
+    assert [r.state for r in pending if r.purpose == "home"] == ["skipped"] * 5 + ["pending"]
     assert delivered(quiet) == [] and delivered(quiet, "chat.update") == []
+    pending = [r for r in pending if r.state == "pending"]
     assert max(r.attempts for r in pending) <= 30  # backoff spaced the attempts out (capped at 5 minutes)
     quiet.fake.clear_faults()  # Slack is back
     clock.advance(delivery.MAX_BACKOFF_SECONDS + 1)
     run_until_settled(quiet, work, clock)
-    assert {r.state for r in rows(quiet)} == {"sent"}
+    assert {r.state for r in rows(quiet)} == {"sent", "skipped"}
+    # Only homes are skipped: each owner's last publish renders the home as it is, the earlier ones would not add.
+    assert {r.purpose for r in rows(quiet) if r.state == "skipped"} == {"home"}
     for ts in sources:
         replies = quiet.fake.thread(ANNOUNCE, ts)[1:]
         assert len(replies) == 2 and "Approved" in flatten_text(replies[1])
     cards = quiet.fake.messages(SECURITY)
     assert len(cards) == 3 and all("Approved" in flatten_text(c) for c in cards)
-    assert len(delivered(quiet, "chat.update")) == 3
+    assert len(delivered(quiet, "chat.update")) == 3 * 2  # each card and each thread reply, once
     assert len(quiet.fake.messages(quiet.fake.dm_channel(OWNER))) == 3
     posted = [(c.params["channel"], c.params.get("thread_ts"), c.params["text"]) for c in delivered(quiet)]
-    assert len(posted) == len(set(posted)) == 3 * 4  # thread x2, card, DM: each exactly once
+    assert len(posted) == len(set(posted)) == 3 * 5  # thread x2, card, owner's DM, reviewer's DM: each once
 
 
 def test_a_lease_that_ran_out_mid_batch_is_not_delivered_by_two_replicas(quiet: World, clock: Clock) -> None:
@@ -327,6 +340,6 @@ def test_notices_held_by_a_killed_process_go_out_on_restart_without_waiting(quie
     assert killed._claim(10)  # claimed, then the process was SIGKILLed before it sent them
     restarted = worker(quiet, clock, instance="worker-b")
     assert restarted.run_once().sent == 0  # the lease still holds them
-    assert restarted.release_claims_of_dead_processes() == 2
-    assert restarted.run_once().sent == 2  # no minute's wait for the lease
+    assert restarted.release_claims_of_dead_processes() == 3  # thread reply, card, the owner's home
+    assert restarted.run_once().sent == 3  # no minute's wait for the lease
     assert {r.state for r in rows(quiet)} == {"sent"}

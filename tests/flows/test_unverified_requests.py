@@ -90,7 +90,10 @@ def test_unverified_requests_get_a_4xx_and_nothing_is_sent_anywhere(served: Worl
         time.sleep(1.0)  # whatever a listener or an error handler would have sent after the answer
         assert {case: status for case, status in statuses.items() if not 400 <= status < 500} == {}
         assert attacker.received() == []
-    assert world.fake.calls()[calls_before:] == []
+    # auth.test is the worker process checking its token as it starts (it may still be starting): it carries
+    # nothing of any request. Everything else would be an answer to an unverified request.
+    sent = [call for call in world.fake.calls()[calls_before:] if call.method != "auth.test"]
+    assert sent == []
     assert world.fake.responses() == []
     # And secreview still answers Slack itself.
     assert "/secreview" in world.ask("help")

@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import replace
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,24 +227,44 @@ def test_slack_date_tokens_are_read_by_their_fallback_text() -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 TITLES = [
-    ("Kick-off for the new CRM project next Monday!", "Kick-off for the new CRM project next Monday"),
+    ("Kick-off for the new CRM project next Monday!", "CRM"),
     (
         "Hi team, :rocket: we are *launching* the <https://x.io/p|new HR portal> on Workday. Go-live Q2",
-        "We are launching the new HR portal on Workday",
+        "HR portal on Workday",
     ),
-    (":wave: Hello all!\nWe're launching the expense app. More soon.", "We're launching the expense app"),
-    ("*Heads-up:* we're onboarding a new vendor (Stripe)", "We're onboarding a new vendor (Stripe)"),
-    ("Big news! We are launching the CRM pilot. Go-live Q3.", "We are launching the CRM pilot"),
-    ("> • Go-live 15 Jan. 2027 for the new portal. Thanks", "Go-live 15 Jan. 2027 for the new portal"),
-    ("Thanks <@U02ABCDEF>, the <#C01|proj-crm> pilot starts now", "Thanks, the #proj-crm pilot starts now"),
+    (":wave: Hello all!\nWe're launching the expense app. More soon.", "Expense app"),
+    ("*Heads-up:* we're onboarding a new vendor (Stripe)", "Stripe"),
+    ("Big news! We are launching the CRM pilot. Go-live Q3.", "CRM pilot"),
+    ("> • Go-live 15 Jan. 2027 for the new portal. Thanks", "New portal"),
+    ("Thanks <@U02ABCDEF>, the <#C01|proj-crm> pilot starts now", "#proj-crm pilot"),
     ("R&amp;D pilot with ~Azure~ AWS &lt;finally&gt;", "R&D pilot with Azure AWS <finally>"),
-    ("Hi team,\n\n`iOS` app rollout next week", "iOS app rollout next week"),
-    ("Go-live for the HR portal on 15 Jan. Details in the doc", "Go-live for the HR portal on 15 Jan"),
+    ("Hi team,\n\n`iOS` app rollout next week", "iOS app"),
+    ("Go-live for the HR portal on 15 Jan. Details in the doc", "HR portal"),
     ("We sign with Acme Inc. Go-live next week", "We sign with Acme Inc"),
     ("Tools such as e.g. Salesforce and Workday. More soon", "Tools such as e.g. Salesforce and Workday"),
     ("", ""),
     ("  \n :tada: \n", ""),
 ]
+LABELLED = Path(__file__).parents[1] / "fixtures" / "titles.tsv"
+# Of the labelled announcements, at least this many must come out exactly as a person titled them. The set is also
+# what the rules were written against, so a fresh sentence does somewhat worse; the bar is there to catch a rule
+# that breaks what worked (the owner corrects the rest in the intake, where the title is the first field).
+LABELLED_REQUIRED = 0.95
+
+
+def test_titles_of_the_labelled_announcements(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [line.split("\t") for line in LABELLED.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    assert len(rows) >= 100 and all(len(row) == 2 for row in rows)
+    missed = [(text, want, make_title(text.replace("\\n", "\n"))) for text, want in rows
+              if make_title(text.replace("\\n", "\n")) != want]
+    right = len(rows) - len(missed)
+    with capsys.disabled():
+        print(f"\ntitles: {right} of {len(rows)} labelled announcements come out right ({right / len(rows):.0%})")
+        for text, want, got in missed:
+            print(f"  {text[:60]!r}: wanted {want!r}, got {got!r}")
+    assert right >= LABELLED_REQUIRED * len(rows)
+    assert all(len(make_title(text)) <= 60 for text, _ in rows)
 
 
 @pytest.mark.parametrize(("text", "expected"), TITLES)
@@ -253,10 +274,10 @@ def test_title(text: str, expected: str) -> None:
 
 def test_a_long_title_is_cut_on_a_word_with_an_ellipsis() -> None:
     title = make_title("Rollout " + "of the extremely long named platform " * 10)
-    assert len(title) <= 150
+    assert len(title) <= 60
     assert title.endswith("…")
     assert not title[:-1].endswith(" ")
-    assert make_title("x" * 400) == "x" * 149 + "…"
+    assert make_title("x" * 400) == "X" + "x" * 58 + "…"
 
 
 def test_prefill_collects_everything() -> None:
@@ -265,7 +286,7 @@ def test_prefill_collects_everything() -> None:
         "It reads personal data from Workday. Go-live 2026-06-01, pilot with 50 users next week."
     )
     prefill = DETECTOR.prefill(text, today=TODAY)
-    title = "We are launching an LLM assistant for HR on Azure (OpenAI models) with SSO via Okta"
+    title = "LLM assistant for HR on Azure (OpenAI models) with SSO"
     assert prefill.title == title
     assert prefill.go_live == date(2026, 6, 1)
     assert prefill.tags == ("ai", "cloud", "identity", "saas")
@@ -276,7 +297,7 @@ def test_prefill_collects_everything() -> None:
 def test_prefill_of_chatter_is_empty_but_titled() -> None:
     prefill = DETECTOR.prefill("who moved my stapler", today=TODAY)
     assert (prefill.title, prefill.go_live, prefill.tags, prefill.vendors, prefill.regulations) == (
-        "who moved my stapler", None, (), (), (),
+        "Who moved my stapler", None, (), (), (),
     )
 
 

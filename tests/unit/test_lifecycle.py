@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import intake
 from bot.review import announcements, decisions, intake_answers, lifecycle, safeguards, transitions
-from bot.review.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
+from bot.review.errors import AlreadyYours, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.review.states import DECIDED_STATES, OPEN_STATES, State
 from storage.models import AuditEvent, Condition, OutboxMessage, Review
 from tests.support.builders import (
@@ -106,7 +107,12 @@ def test_transition_table(session: Session, action: str, state: State) -> None:
     review = put_in_state(session, state)
     run, allowed = ACTIONS[action]
     before = _counts(session)
-    if state in allowed:
+    if action in ("take", "assign") and review.assignee_id == REVIEWER.user_id and state in allowed:
+        # Taking (or being given) what one has already changes nothing: said once, no audit row, no notice.
+        with pytest.raises(AlreadyYours) as same:
+            run(session, REVIEWER, review.number)
+        assert "You already have" in same.value.user_message and _counts(session) == before
+    elif state in allowed:
         run(session, REVIEWER, review.number)
         session.flush()
         assert review.state == EXPECTED_STATE[action][state]
@@ -136,7 +142,8 @@ ROLES = {"owner": OWNER, "stranger": STRANGER, "reviewer": REVIEWER, "admin": AD
 @pytest.mark.parametrize("role", list(ROLES), ids=str)
 @pytest.mark.parametrize("action", list(ROLE_RULES), ids=str)
 def test_permissions(session: Session, action: str, role: str) -> None:
-    review = put_in_state(session, State.IN_REVIEW)
+    # Taking and assigning are tried on a review nobody has yet (taking one's own changes nothing).
+    review = put_in_state(session, State.ANNOUNCED if action in ("take", "assign") else State.IN_REVIEW)
     session.commit()
     before = _counts(session)
     run, _ = ACTIONS[action]
@@ -193,7 +200,8 @@ def test_open_prefills_and_sets_sla(session: Session) -> None:
     # Monday 10:00 + 5 business days = next Monday 10:00; first response by Tuesday 10:00.
     assert review.due_at == NOW + timedelta(days=7)
     assert review.first_response_due == NOW + timedelta(days=1)
-    thread, card = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    thread, card = session.scalars(select(OutboxMessage).where(OutboxMessage.method == "chat.postMessage")
+                                   .order_by(OutboxMessage.id)).all()
     assert thread.payload["thread_ts"] == review.source_ts and thread.payload["channel"] == review.source_channel
     assert card.payload["channel"] == SECURITY_CHANNEL and card.purpose == "card"
 
@@ -209,8 +217,15 @@ def test_decision_with_conditions_records_safeguards_and_notices(session: Sessio
     assert [c.text for c in review.conditions] == ["SSO with MFA", "DPA signed"]
     assert all(c.owner_id == OWNER.user_id and c.due_date == review.go_live for c in review.conditions)
     assert str(decision.cost_avoided) == "25000.00"
-    purposes = [o.purpose for o in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    assert purposes[-3:] == ["thread_decision", "card_update", "dm_decision"]
+    rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    told = [o.purpose for o in rows if o.purpose in ("thread_decision", "dm_decision", "dm_decided")]
+    assert told == ["thread_decision", "dm_decision", "dm_decided"]  # the thread, the owner, the reviewer
+    # Nothing was sent yet (one transaction): the card and the thread reply waiting to go are rendered again in
+    # place, so they go out showing the decision, and no update chases them.
+    card = next(o for o in rows if o.purpose == "card")
+    assert "Approved with conditions" in json.dumps(card.payload) and "review-decide" not in json.dumps(card.payload)
+    assert not [o for o in rows if o.method == "chat.update"]
+    assert {o.payload["user_id"] for o in rows if o.purpose == "home"} >= {OWNER.user_id, REVIEWER.user_id}
 
 
 @pytest.mark.parametrize(

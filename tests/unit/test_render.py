@@ -18,7 +18,9 @@ from slack_sdk.models.blocks import Block
 from bot.common import render
 from bot.common.ids import FunctionId, ShortcutId
 from bot.review import messages
+from bot.review.facts import NONE, Facts
 from bot.review.states import State
+from bot.slack import answers
 from bot.slack.manifest import build_manifest
 from handlers import workflow
 from storage.models import Condition, Decision, Review
@@ -88,13 +90,27 @@ def validate_message(message: dict[str, Any]) -> None:
                 assert len(element["text"]["text"]) <= render.LIMIT_BUTTON
 
 
+FACTS = Facts(intake_at=NOW, intake_by="U0OWNER", assigned_at=NOW, question=HOSTILE[:900], question_by="U0REV",
+              question_at=NOW, reopened_at=NOW)
+
+
 def all_messages(review: Review) -> list[dict[str, Any]]:
     decision = review.latest_decision
     assert decision is not None
-    rendered = [messages.thread_opened(review), messages.review_card(review, SETTINGS),
-                messages.decision_notice(review, decision, SETTINGS)]
-    for kind in ("assigned", "info_requested", "info_answered", "withdrawn", "not_applicable", "reopened"):
-        rendered.append(messages.notice(kind, review=review, actor="U0REV", question=review.title, reason=review.title))
+    rendered = []
+    for facts in (NONE, FACTS):
+        for where in ("thread", "dm"):
+            rendered += [messages.thread_opened(review, facts, where=where),
+                         messages.decision_notice(review, decision, SETTINGS, facts, where=where),
+                         messages.info_request(review, question=review.title, asked_by="U0REV", asked_at=NOW,
+                                               where=where)]
+        rendered.append(messages.review_card(review, SETTINGS, facts))
+    for kind in ("assigned", "reassigned", "info_answered", "intake_in", "intake_changed", "decision_recorded",
+                 "withdrawn", "not_applicable", "reopened"):
+        rendered.append(messages.notice(kind, review=review, actor="U0REV", reason=review.title, decision=decision))
+    for assignee in (None, "U0HUGO"):
+        rendered.append(answers.take_prompt(sentence=render.message("error.already_yours", key=review.key),
+                                            key=review.key, assignee=assignee))
     rendered.append(messages.review_alert("owner_named", actor="U0REV", key=review.key, title=review.title[:300]))
     rendered.append(messages.review_alert("risk_lowered", key=review.key, title=review.title[:300], before="high",
                                           after="low", actor="U0REV", by_owner=True, changes=review.title))

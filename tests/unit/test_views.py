@@ -14,7 +14,7 @@ from slack_sdk.models.views import View
 
 from bot.common.ids import ActionId, BlockId, CallbackId
 from bot.intake import ANSWER_CHOICES
-from bot.slack import views
+from bot.slack import answers, views
 from storage.models import AuditEvent, Condition, Decision, Review
 
 NOW = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -276,7 +276,7 @@ def buttons(payload: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
 
 
 def test_help_lists_every_subcommand_with_examples() -> None:
-    payload = check_message(views.help_message())
+    payload = check_message(answers.help_message())
     text = all_text(payload)
     for sub in (
         "help",
@@ -879,7 +879,7 @@ def test_home_with_long_hostile_lists_stays_within_100_blocks() -> None:
 def test_every_payload_is_plain_json() -> None:
     review = make_review()
     for payload in (
-        views.help_message(),
+        answers.help_message(),
         views.review_detail(review=review, events=[], now=NOW),
         views.intake_modal(review=review, private_metadata="x", today=TODAY),
     ):
