@@ -17,7 +17,9 @@ What the figures mean:
 - delivered once / twice: identities the fake accepted exactly once / more than once.
 - lost: an acknowledged announcement without a review, plus an acknowledged decision not in the
   database, plus an expected notice that never reached the fake by the end (whatever its outbox row
-  says: pending, failed, recorded as sent, or never written).
+  says: pending, failed, recorded as sent, or never written). When the stream ends Slack recovers, and the
+  run waits at least --settle seconds, and longer while a pending row's backoff has it due later (two minutes
+  at most): a notice still pending then is lost, and `pending_rows` says why it waited.
 
 The last line printed is one JSON object with every figure. `--quick` finishes in under a minute with
 fewer projects. What a killed app had claimed (outbox rows, queued requests) is taken over by the restarted
@@ -51,11 +53,15 @@ if __package__ in (None, ""):  # run as `python bench/chaos.py`
 
 from bench.chaos_app import AppProcess, app_environment, chaos_database, free_port
 from bench.chaos_config import SIGNING_SECRET, ChaosConfig, populate, quick_config
-from bench.chaos_tally import sent_row_ids, tally
+from bench.chaos_tally import seconds_until_last_retry, sent_row_ids, tally
 from bench.chaos_traffic import Ledger, Traffic
 from sandbox.fake_slack import FakeSlack
 from sandbox.slack_sender import SlackSender
 from storage import db
+
+# How long past the last pending row's due time the settle waits for it to be sent and recorded.
+SETTLE_GRACE_SECONDS = 5.0
+SETTLE_EXTENSION_LIMIT_SECONDS = 120.0
 
 
 def run_chaos(config: ChaosConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -104,12 +110,20 @@ def run_chaos(config: ChaosConfig, log: Callable[[str], None] = print) -> dict[s
                 time.sleep(0.02)
             for future in futures:
                 future.result()
-        log(f"stream done after {time.monotonic() - started:.1f} s: {ledger.requests} requests; "
+        # Slack recovers when the stream ends, as a real outage does. A notice that met several faults in a row
+        # waits out its backoff (up to a minute after six failures), so the wait lasts at least --settle seconds
+        # and at most until the last pending row is due again: a row still pending after that is lost.
+        fake.clear_faults()
+        log(f"stream done after {time.monotonic() - started:.1f} s: {ledger.requests} requests; Slack recovers; "
             "waiting for the outbox to settle")
-
         deadline = time.monotonic() + config.settle_seconds
+        latest_deadline = deadline + SETTLE_EXTENSION_LIMIT_SECONDS  # a row retried for ever must not hang the run
         result = tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
-        while not result.complete and time.monotonic() < deadline:
+        while not result.complete:
+            deadline = min(latest_deadline, max(
+                deadline, time.monotonic() + seconds_until_last_retry(engine) + SETTLE_GRACE_SECONDS))
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.25)
             result = tally(engine=engine, fake=fake, ledger=ledger, app=app, sent_at_kill=sent_at_kill)
         app.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -12,7 +13,7 @@ from bench.chaos_app import AppProcess
 from bench.chaos_config import ANNOUNCE
 from bench.chaos_traffic import Ledger
 from sandbox.fake_slack import Call, FakeSlack
-from storage.models import Decision, OutboxMessage, Review
+from storage.models import Decision, OutboxMessage, Review, utcnow
 
 OPENED_PURPOSES = ("thread_opened", "card")
 DECIDED_PURPOSES = ("thread_decision", "card_update", "dm_decision")
@@ -51,7 +52,8 @@ def tally(*, engine: Engine, fake: FakeSlack, ledger: Ledger, app: AppProcess | 
             select(Decision.review_id, func.count()).group_by(Decision.review_id)).all())
         rows = connection.execute(
             select(OutboxMessage.id, OutboxMessage.review_id, OutboxMessage.purpose, OutboxMessage.method,
-                   OutboxMessage.payload, OutboxMessage.state, OutboxMessage.last_error)
+                   OutboxMessage.payload, OutboxMessage.state, OutboxMessage.last_error, OutboxMessage.attempts,
+                   OutboxMessage.next_attempt_at, OutboxMessage.claimed_by, OutboxMessage.claimed_until)
             .order_by(OutboxMessage.id)).all()
     with ledger.lock:
         acked = dict(ledger.announcements_acked)
@@ -162,6 +164,13 @@ def tally(*, engine: Engine, fake: FakeSlack, ledger: Ledger, app: AppProcess | 
         figures["refusals"] = sorted(set(refused.values()))[:3]
     if failed:
         figures["failures"] = failed[:5]
+    if pending:
+        # Why a row is still waiting: its attempts, when it is due again, who holds it, what went wrong last.
+        figures["pending_rows"] = [
+            f"#{row.id} {row.purpose} {row.method}: {row.attempts} attempts, due {row.next_attempt_at:%H:%M:%S}, "
+            f"claimed by {row.claimed_by or '-'} until {row.claimed_until and f'{row.claimed_until:%H:%M:%S}'}, "
+            f"last error {row.last_error}"
+            for row in rows if row.state == "pending"][:5]
     return Tally(figures=figures, complete=not missing and pending == 0)
 
 
@@ -169,3 +178,15 @@ def sent_row_ids(engine: Engine) -> set[int]:
     """Outbox rows recorded as sent now (taken right after a kill)."""
     with engine.connect() as connection:
         return set(connection.scalars(select(OutboxMessage.id).where(OutboxMessage.state == "sent")))
+
+
+def seconds_until_last_retry(engine: Engine) -> float:
+    """How long until the last pending outbox row is due again (0 when none waits)."""
+    with engine.connect() as connection:
+        latest = connection.scalar(select(func.max(OutboxMessage.next_attempt_at))
+                                   .where(OutboxMessage.state == "pending"))
+    if latest is None:
+        return 0.0
+    if latest.tzinfo is None:  # SQLite hands back naive UTC
+        latest = latest.replace(tzinfo=UTC)
+    return max(0.0, (latest - utcnow()).total_seconds())
