@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.common.render import raw_message
-from bot.config import MODE_SETTINGS, Settings, SettingsError, load_settings
+from bot.config import MODE_SETTINGS, Settings, SettingsError, load_settings, problem_line
 from bot.review.errors import DomainError
 from storage import db
 from storage.models import Workspace
@@ -48,8 +48,10 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SettingsError as exc:
             raise ConfigFailure(str(exc)) from None
-        except db.SchemaNotCurrent as exc:
-            raise ConfigFailure(str(exc)) from None
+        except db.SchemaNotCurrent:
+            # storage/ cannot reach the catalogue (it imports nothing of bot/): the words are put here.
+            problem = raw_message("settings.start.schema_not_current")
+            raise ConfigFailure(problem_line("database_url", problem)) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise Failure(raw_message("cli.database_unusable", reason=reason)) from None
