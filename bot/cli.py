@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.common.render import raw_message
-from bot.config import MODE_SETTINGS, Settings, SettingsError, load_settings
+from bot.config import MODE_SETTINGS, Settings, SettingsError, load_settings, problem_line
 from bot.review.errors import DomainError
 from storage import db
 from storage.models import Workspace
@@ -32,7 +32,7 @@ class Failure(click.ClickException):
         # Several settings can be wrong at once, and a broken questionnaire has one line per mistake: each
         # problem is a line of its own, each marked as ours.
         for line in self.format_message().splitlines() or [""]:
-            click.echo(f"secreview: {line}", err=True)
+            click.echo(raw_message("cli.failure_line", line=line), err=True)
 
 
 class ConfigFailure(Failure):
@@ -48,13 +48,15 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SettingsError as exc:
             raise ConfigFailure(str(exc)) from None
-        except db.SchemaNotCurrent as exc:
-            raise ConfigFailure(str(exc)) from None
+        except db.SchemaNotCurrent:
+            # storage/ cannot reach the catalogue (it imports nothing of bot/): the words are put here.
+            problem = raw_message("settings.start.schema_not_current")
+            raise ConfigFailure(problem_line("database_url", problem)) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise Failure(f"DATABASE_URL: cannot use the database ({reason})") from None
+            raise Failure(raw_message("cli.database_unusable", reason=reason)) from None
         except SQLAlchemyError as exc:
-            raise Failure(f"database error: {str(exc).splitlines()[0]}") from None
+            raise Failure(raw_message("cli.database_error", reason=str(exc).splitlines()[0])) from None
         except DomainError as exc:
             raise Failure(exc.plain_message) from None
 
@@ -179,7 +181,7 @@ def upgrade() -> None:
     before = db.current_revision(engine)
     db.upgrade(engine)
     after = db.current_revision(engine)
-    click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    click.echo(raw_message("cli.db_upgraded", before=before, after=after))
 
 
 @db_group.command()
@@ -188,7 +190,7 @@ def current() -> None:
     """Print the schema revision of the database and of the code."""
     settings = _settings()
     engine = db.make_engine(settings.database_url)
-    click.echo(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
+    click.echo(raw_message("cli.db_current", database=db.current_revision(engine), code=db.head_revision()))
 
 
 @main.group()
@@ -255,9 +257,9 @@ def post(workspace: str | None) -> None:
         run_row = digest_module.post_digest(session, settings=settings, workspace_id=workspace_id,
                                             trigger="manual", claimed_by=f"cli@{socket.gethostname()}")
     if run_row is None:
-        click.echo("the digest for this period was already posted; nothing sent")
+        click.echo(raw_message("cli.digest_already_posted"))
         return
-    click.echo(f"digest for {run_row.period_start}..{run_row.period_end} queued; delivering")
+    click.echo(raw_message("cli.digest_queued", start=run_row.period_start, end=run_row.period_end))
     if settings.slack_bot_token:
         from bot.run.assemble import drain_outbox
 
@@ -286,8 +288,8 @@ def export(fmt: str, output: Path | None, workspace: str | None) -> None:
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise Failure(f"--output: cannot write {str(output)!r}: {exc.strerror}") from None
-        click.echo(f"wrote {output}")
+            raise Failure(raw_message("cli.output_unwritable", path=repr(str(output)), reason=exc.strerror)) from None
+        click.echo(raw_message("cli.wrote", path=output))
 
 
 @main.group()
@@ -307,9 +309,9 @@ def verify() -> None:
         result = audit_module.verify(session)
     if result.problem is not None:
         p = result.problem
-        where = f"workspace {p.workspace_id}, row seq {p.seq}" + (f" (id {p.event_id})" if p.event_id else "")
-        raise Failure(f"audit log NOT intact: {where}: {p.reason}")
-    click.echo(f"audit log intact: {result.checked} events in {result.workspaces} workspace(s)")
+        raise Failure(raw_message("cli.audit_broken", workspace=p.workspace_id, seq=p.seq, event_id=p.event_id,
+                                  reason=p.reason))
+    click.echo(raw_message("cli.audit_intact", checked=result.checked, workspaces=result.workspaces))
 
 
 @main.command()
@@ -323,7 +325,7 @@ def manifest(as_json: bool, request_url: str | None, name: str, jira: bool) -> N
     from bot.slack.manifest import build_manifest, to_yaml
 
     if request_url is not None and not request_url.startswith("https://"):
-        raise Failure("--request-url must be an https:// URL (Slack only calls https)")
+        raise Failure(raw_message("cli.request_url_not_https"))
     data = build_manifest(name=name, request_url=request_url, jira=jira)
     click.echo(json.dumps(data, indent=2) if as_json else to_yaml(data))
 
@@ -365,7 +367,7 @@ def jira_retry() -> None:
 
     settings = _settings()
     if not settings.jira_enabled:
-        raise ConfigFailure("JIRA_URL is not set: there is no Jira to send anything to")
+        raise ConfigFailure(raw_message("cli.jira_not_set"))
     _, factory = open_database(settings)
     with db.session_scope(factory, write=True) as session:
         queued = session.execute(
@@ -375,7 +377,7 @@ def jira_retry() -> None:
             .values(state="pending", next_attempt_at=utcnow(), created_at=utcnow(), claimed_until=None)
             .execution_options(synchronize_session=False)
         ).rowcount
-    click.echo(f"{queued} Jira call(s) queued again" + ("; secreview delivers them once it runs" if queued else ""))
+    click.echo(raw_message("cli.jira_requeued", count=queued))
 
 
 @main.command(name="demo-data")
@@ -395,8 +397,8 @@ def demo_data(workspace: str | None, reviews: int, seed: int) -> None:
         reviewers = tuple(sorted(settings.reviewer_users)) or demo.DEMO_REVIEWERS
         summary = demo.generate(session, settings=settings, workspace_id=workspace_id, count=reviews, seed=seed,
                                 reviewers=reviewers)
-    states = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_state.items()))
-    click.echo(f"created {summary.reviews} reviews in workspace {summary.workspace_id}: {states}")
+    click.echo(raw_message("cli.demo_created", reviews=summary.reviews, workspace=summary.workspace_id,
+                           states=sorted(summary.by_state.items())))
 
 
 @main.command()

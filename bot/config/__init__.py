@@ -11,7 +11,7 @@ runs (no bot.review, bot.slack, bot.run, storage).
 
 from bot.config.files import CHANNEL_ID, USER_ID, USERGROUP_ID, WorkspaceRoles, load_rules_file
 from bot.config.settings import MODE_SETTINGS, Settings, load_settings, parse_cpu_list
-from bot.config.wording import SettingsError, safe_database_url, setting_hint
+from bot.config.wording import SettingsError, problem_line, safe_database_url, setting_hint
 
 __all__ = [
     "CHANNEL_ID",
@@ -24,6 +24,7 @@ __all__ = [
     "load_rules_file",
     "load_settings",
     "parse_cpu_list",
+    "problem_line",
     "safe_database_url",
     "setting_hint",
 ]

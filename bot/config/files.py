@@ -45,29 +45,30 @@ def workspace_roles_from_config(data: dict[str, Any]) -> dict[str, WorkspaceRole
     """The [workspaces.<team id>] tables: `reviewers` (user or user-group IDs) and `admins` (user IDs)."""
     section = data.get("workspaces", {})
     if not isinstance(section, dict):
-        raise ValueError("workspaces: expected tables like [workspaces.T0123ABCD]")
+        raise invalid("workspaces_not_tables")
     roles: dict[str, WorkspaceRoles] = {}
     for team, table in section.items():
         if not TEAM_ID.match(team):
-            raise ValueError(f"workspaces.{team}: {team!r} is not a Slack workspace ID (T…)")
+            raise invalid("workspace_id", team=team, quoted=repr(team))
         if not isinstance(table, dict):
-            raise ValueError(f"workspaces.{team}: expected a table with reviewers and admins")
+            raise invalid("workspace_not_table", team=team)
         unknown = sorted(set(table) - {"reviewers", "admins"})
         if unknown:
-            raise ValueError(f"workspaces.{team}.{unknown[0]}: unknown setting; expected reviewers or admins")
+            raise invalid("workspace_unknown", team=team, key=unknown[0])
         reviewers = _id_list(table.get("reviewers", []), f"workspaces.{team}.reviewers", (USER_ID, USERGROUP_ID),
-                             "a Slack user ID (U…) or user-group ID (S…)")
-        admins = _id_list(table.get("admins", []), f"workspaces.{team}.admins", (USER_ID,), "a Slack user ID (U…)")
+                             "reviewer_id_item")
+        admins = _id_list(table.get("admins", []), f"workspaces.{team}.admins", (USER_ID,), "user_id_item")
         roles[team] = WorkspaceRoles(reviewers=reviewers, admins=admins)
     return roles
 
 
-def _id_list(value: object, key: str, patterns: tuple[re.Pattern[str], ...], expected: str) -> tuple[str, ...]:
+def _id_list(value: object, key: str, patterns: tuple[re.Pattern[str], ...], wrong: str) -> tuple[str, ...]:
+    # `wrong`: the [settings.invalid] sentence for an item that is not one of the IDs the patterns accept.
     if not isinstance(value, list):
-        raise ValueError(f"{key}: expected a list of IDs")
+        raise invalid("id_list", key=key)
     for i, item in enumerate(value):
         if not isinstance(item, str) or not any(p.match(item) for p in patterns):
-            raise ValueError(f"{key}[{i}]: {item!r} is not {expected}")
+            raise invalid(wrong, key=key, index=i, quoted=repr(item))
     return tuple(value)
 
 

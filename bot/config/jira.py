@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
+from bot.config.wording import invalid
+
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 LABEL = re.compile(r"^[^\s,]{1,255}$")
 FIELD_ID = re.compile(r"^(?:customfield_\d+|[a-z][A-Za-z0-9_]{0,63})$")
@@ -36,7 +38,7 @@ def _parse_field_map(value: Any) -> Any:
             continue
         name, sep, field = part.partition("=")
         if not sep:
-            raise ValueError(f"{part!r} is not name=field (for example 'due=duedate,link=customfield_10050')")
+            raise invalid("jira_field_pair", quoted=repr(part))
         mapping[name.strip()] = field.strip()
     return mapping
 
@@ -68,7 +70,7 @@ class JiraSettings(BaseSettings):
         if not value:
             return None
         if not re.match(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$", value):
-            raise ValueError(f"{value!r} is not an http(s) URL like https://example.atlassian.net")
+            raise invalid("jira_url", quoted=repr(value))
         return value.rstrip("/")
 
     @field_validator("jira_pat", "jira_user", "secreview_jira_webhook_secret", "secreview_jira_webhook_token")
@@ -85,9 +87,9 @@ class JiraSettings(BaseSettings):
         if info.data.get("jira_pat"):
             return value
         if not info.data.get("jira_user"):
-            raise ValueError("Jira needs JIRA_USER and JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center)")
+            raise invalid("jira_credentials")
         if not value:
-            raise ValueError("JIRA_USER is set, so Jira Cloud needs this API token (id.atlassian.com → API tokens)")
+            raise invalid("jira_cloud_token")
         return value
 
     @field_validator("secreview_jira_project")
@@ -96,19 +98,19 @@ class JiraSettings(BaseSettings):
         value = (value or "").strip() or None
         if value is None:
             if info.data.get("jira_url"):
-                raise ValueError("JIRA_URL is set, so the key of the Jira project for safeguards is needed (e.g. SEC)")
+                raise invalid("jira_project_needed")
             return None
         if not PROJECT_KEY.match(value):
-            raise ValueError(f"{value!r} is not a Jira project key like 'SEC'")
+            raise invalid("jira_project_key", quoted=repr(value))
         if not info.data.get("jira_url"):
-            raise ValueError("is set but JIRA_URL is not: set both, or neither")
+            raise invalid("jira_project_alone")
         return value
 
     @field_validator("secreview_jira_issue_type", "secreview_jira_done_transition", "secreview_jira_waive_transition")
     @classmethod
     def _name(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be empty")
+            raise invalid("jira_name_empty")
         return value.strip()
 
     @field_validator("secreview_jira_labels")
@@ -116,7 +118,7 @@ class JiraSettings(BaseSettings):
     def _labels(cls, value: list[str]) -> list[str]:
         for label in value:
             if not LABEL.match(label):
-                raise ValueError(f"{label!r} is not a Jira label (no spaces, at most 255 characters)")
+                raise invalid("jira_label", quoted=repr(label))
         return value
 
     @field_validator("secreview_jira_field_map")
@@ -124,9 +126,9 @@ class JiraSettings(BaseSettings):
     def _field_map(cls, value: dict[str, str]) -> dict[str, str]:
         for name, field in value.items():
             if name not in FIELD_MAP_KEYS:
-                raise ValueError(f"{name!r} is not one of {', '.join(FIELD_MAP_KEYS)}")
+                raise invalid("jira_field_name", quoted=repr(name), names=", ".join(FIELD_MAP_KEYS))
             if field and not FIELD_ID.match(field):
-                raise ValueError(f"{field!r} is not a Jira field id like 'duedate' or 'customfield_10050'")
+                raise invalid("jira_field_id", quoted=repr(field))
         return {**{k: v for k, v in DEFAULT_FIELD_MAP.items() if k not in value}, **value}
 
     @property

@@ -170,7 +170,7 @@ class Settings(JiraSettings, BaseSettings):
         if value is None or value == "":
             return None
         if not re.fullmatch(r"[\x21-\x7e]{16,512}", value):
-            raise ValueError("expected 16 to 512 printable ASCII characters without spaces")
+            raise invalid("metrics_token")
         return value
 
     @field_validator("secreview_timezone")
@@ -212,7 +212,7 @@ class Settings(JiraSettings, BaseSettings):
     def _min_sample(cls, value: Any) -> int:
         text = str(value).strip()
         if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10_000:
-            raise ValueError(f"{text!r} is not a sample size (a whole number from 1 to 10000)")
+            raise invalid("min_sample", quoted=repr(text))
         return int(text)
 
     @field_validator("secreview_trigger_emoji")

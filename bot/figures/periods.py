@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.common.render import raw_message
+
 PERIOD_KINDS = ("week", "month", "quarter")
 PERIOD_NAMES = ("last-week", "this-week", "last-month", "this-month", "last-quarter", "this-quarter")
 DAY = 86400.0
@@ -83,7 +85,6 @@ def period_for(kind: str, *, now: datetime, tz: ZoneInfo, which: str = "last") -
 _WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
-PERIOD_HELP = "last-week, this-week, last-month, this-month, last-quarter, this-quarter, 2026-W47, 2026-11 or 2026-Q3"
 
 
 def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
@@ -97,10 +98,10 @@ def period_from_name(name: str, *, now: datetime, tz: ZoneInfo) -> Period:
         return period_for(kind, now=now, tz=tz, which=which)
     start = _named_start(text.upper())
     if start is None:
-        raise ValueError(f"unknown period {name!r}: use {PERIOD_HELP}")
+        raise ValueError(raw_message("cli.period_unknown", quoted=repr(name)))
     kind, first = start
     if midnight(first, tz) > now:
-        raise ValueError(f"the period {name!r} has not begun yet")
+        raise ValueError(raw_message("cli.period_not_begun", quoted=repr(name)))
     end = midnight(shift_start(kind, first, 1), tz)
     return Period(midnight(first, tz), min(end, now.astimezone(UTC)), kind)
 

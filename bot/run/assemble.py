@@ -88,7 +88,8 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> str:
     """
     from slack_sdk.errors import SlackApiError
 
-    from bot.config import SettingsError
+    from bot.common.render import raw_message
+    from bot.config import SettingsError, problem_line
 
     client = make_client(settings)
     for attempt in range(1, attempts + 1):
@@ -97,19 +98,21 @@ def verify_token(settings: Settings, *, attempts: int = 6) -> str:
         except SlackApiError as exc:
             status = exc.response.status_code
             if status != 429 and status < 500:
-                raise SettingsError(f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error')})") from None
+                raise SettingsError(problem_line("slack_bot_token", raw_message(
+                    "settings.start.token_refused", error=exc.response.get("error")))) from None
             reason = f"HTTP {status}"
         except OSError as exc:
             reason = str(exc)
         else:
             team = auth.get("team_id")
             if not isinstance(team, str) or not team:
-                raise SettingsError("SLACK_BOT_TOKEN: auth.test did not say which workspace the token belongs to")
+                raise SettingsError(problem_line("slack_bot_token", raw_message("settings.start.token_no_team")))
             log.info("the bot token belongs to workspace %s (%s): serving that workspace only", team, auth.get("team"))
             return team
         log.warning("auth.test failed (%s), attempt %s of %s", reason, attempt, attempts)
         time.sleep(min(2.0**attempt, 10.0))
-    raise SettingsError(f"SLACK_API_URL: Slack did not answer auth.test at {settings.slack_api_url}")
+    raise SettingsError(problem_line(
+        "slack_api_url", raw_message("settings.start.api_silent", url=settings.slack_api_url)))
 
 
 def single_workspace_clients(settings: Settings, *, retries: bool = True) -> Callable[[str], WebClient]:

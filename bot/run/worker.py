@@ -165,7 +165,8 @@ class CatchUp:
 def run_worker(settings: Settings, *, listeners: Listeners, scheduler: bool = True, parent_pid: int | None = None,
                busy_file: Path | None = None) -> None:
     """`secreview work`: runs what `secreview serve` queued, the outbox, the scheduler and the inbox replays."""
-    from bot.config import SettingsError
+    from bot.common.render import raw_message
+    from bot.config import SettingsError, problem_line
     from bot.run.assemble import build_services, configure_logging, start_background
     from bot.run.claims import instance_id
     from bot.run.delivery import OutboxWorker
@@ -180,7 +181,7 @@ def run_worker(settings: Settings, *, listeners: Listeners, scheduler: bool = Tr
     services = build_services(settings, instance=me)
     queue = WorkQueue.open(settings.database_url, services.engine)
     if queue is None:
-        raise SettingsError("DATABASE_URL: an in-memory database cannot be shared with a worker process")
+        raise SettingsError(problem_line("database_url", raw_message("settings.start.memory_database_worker")))
     # Bolt checks the token at start and keeps the answer (a failure ends this process; serve starts another):
     # checked lazily, a rate-limited auth.test on the first queued request made Bolt drop that request.
     app = build_app(settings, services, listeners=listeners, token_verification=not settings.oauth_enabled,

@@ -185,6 +185,19 @@ def test_postgres_must_be_upgraded_before_start(env: dict[str, str]) -> None:
     assert db.current_revision(engine) == db.head_revision()
 
 
+def test_a_schema_behind_the_code_is_one_settings_line(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As PostgreSQL not yet upgraded says it (storage/ raises; the CLI says it in the catalogue's words)."""
+
+    def behind(engine: object) -> None:
+        raise db.SchemaNotCurrent("behind")
+
+    monkeypatch.setattr(db, "ensure_schema", behind)
+    code, _, err = run("export")
+    assert code == 2
+    assert err == ("secreview: DATABASE_URL: the PostgreSQL schema is not current; run `secreview db upgrade` "
+                   "before starting\n")
+
+
 def test_manifest_yaml_and_json(env: dict[str, str]) -> None:
     code, out, _ = run("manifest")
     assert code == 0 and "socket_mode_enabled: true" in out
