@@ -16,6 +16,9 @@ from bot.review.lifecycle import Actor
 log = logging.getLogger(__name__)
 
 GROUP_CACHE_SECONDS = 60.0
+# After a failed lookup, the next one waits this long: while Slack is down, a lookup costs the client's retries
+# (seconds of Retry-After), and a click or an App Home render must not pay them again and again.
+GROUP_FAILURE_PAUSE_SECONDS = 5.0
 
 
 class RoleResolver:
@@ -28,6 +31,7 @@ class RoleResolver:
         self._clock = clock
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._failed_at: dict[tuple[str, str], float] = {}
         self._global = WorkspaceRoles(reviewers=tuple(settings.secreview_reviewers),
                                       admins=tuple(settings.secreview_admins))
         self._per_workspace = settings.workspace_roles()
@@ -60,13 +64,19 @@ class RoleResolver:
             cached = self._cache.get(key)
             if cached and now - cached[0] < GROUP_CACHE_SECONDS:
                 return cached[1]
+            failed_at = self._failed_at.get(key)
+            if failed_at is not None and now - failed_at < GROUP_FAILURE_PAUSE_SECONDS:
+                return cached[1] if cached else frozenset()
         try:
             response = self._client_for(workspace_id).usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or [])
         except (SlackApiError, OSError) as exc:
             # Keep the last known members rather than lock reviewers out during a Slack hiccup.
             log.warning("usergroups.users.list failed for %s: %s", group_id, exc)
+            with self._lock:
+                self._failed_at[key] = self._clock()
             return cached[1] if cached else frozenset()
         with self._lock:
             self._cache[key] = (now, members)
+            self._failed_at.pop(key, None)
         return members

@@ -100,6 +100,33 @@ class NoGroupMembers:
         return {"users": []}
 
 
+class SlackDownThenBack:
+    """A Web API client whose user-group lookup fails until `up` is set; it counts the lookups."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.lookups = 0
+
+    def usergroups_users_list(self, usergroup: str) -> dict[str, list[str]]:
+        self.lookups += 1
+        if not self.up:
+            raise OSError("connection refused")
+        return {"users": ["U0GRACE"]}
+
+
+def test_a_failed_group_lookup_is_not_repeated_for_every_click_while_slack_is_down() -> None:
+    settings = make_settings(secreview_reviewers=["S0SEC"])
+    client, now = SlackDownThenBack(), [1000.0]
+    roles = RoleResolver(settings, client_for=lambda _ws: client, clock=lambda: now[0])  # type: ignore[arg-type,return-value]
+    assert not roles.actor("U0GRACE", workspace_id="T0A").is_reviewer  # Slack is down: no member is known
+    assert not roles.actor("U0GRACE", workspace_id="T0A").is_reviewer
+    assert client.lookups == 1  # the second click did not wait on Slack's retries again
+    client.up = True
+    now[0] += 5.1  # the pause after a failure is over
+    assert roles.actor("U0GRACE", workspace_id="T0A").is_reviewer
+    assert client.lookups == 2
+
+
 def test_workspaces_have_reviewers_and_admins_of_their_own(tmp_path: Path) -> None:
     path = config_file(tmp_path, '[workspaces.T0B]\nreviewers = ["U0DAVE", "S0SEC"]\nadmins = ["U0ERIN"]\n')
     settings = make_settings(secreview_config=path, secreview_reviewers=["U0BOB"], secreview_admins=["U0CAROL"])
