@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -73,7 +74,12 @@ def start_intake(*, body: dict[str, Any], respond: Respond, client: WebClient, c
     """'Start security intake': the owner (or a reviewer) opens the questionnaire."""
     workspace_id = workspace_of(context, body)
     actor = actor_of(context, _user(body), body)
-    key = _value(body)
+    # "SR-4@2031-02-01": the DM about an announcement that disagrees with the intake offers its date.
+    key, _, suggested = _value(body).partition("@")
+    try:
+        go_live = date.fromisoformat(suggested) if suggested else None
+    except ValueError:
+        raise InvalidInput("error.bad_button") from None
 
     def load(session: Any) -> Any:
         review = lifecycle.get_review(session, workspace_id=workspace_id, key=key)
@@ -81,6 +87,8 @@ def start_intake(*, body: dict[str, Any], respond: Respond, client: WebClient, c
         return review
 
     review = services_of(context).read(load)
+    if go_live is not None:
+        review.go_live = go_live  # only the modal's pre-fill: this copy is detached, nothing is written
     open_intake_modal(client=client, context=context, trigger_id=body.get("trigger_id"), review=review, actor=actor)
 
 
@@ -157,6 +165,18 @@ def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, con
             "done.fast_tracked", key=decision.review.key, conditions=len(decision.review.conditions))))
 
 
+def reopen(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    """'Reopen' on the card of a decided review that changed since its decision (reviewers only)."""
+    services = services_of(context)
+    actor = actor_of(context, _user(body), body)
+    workspace_id = workspace_of(context, body)
+    key = _value(body)
+    review = _once(context, body, lambda s: transitions.reopen_changed(
+        s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
+    if review is not None:
+        tell(body, respond, client, views.sentence(render.message("done.reopened", key=review.key)))
+
+
 def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     """'Mark done' on a safeguard (its owner or a reviewer); the home tab refreshes."""
     services = services_of(context)
@@ -214,6 +234,7 @@ def register(app: App) -> None:
     app.action(ActionId.ASK_INFO.value)(_guarded(ask_info))
     app.action(ActionId.NOT_A_PROJECT.value)(_guarded(not_a_project))
     app.action(ActionId.FAST_TRACK.value)(_guarded(fast_track))
+    app.action(ActionId.REOPEN.value)(_guarded(reopen))
     app.action(ActionId.CONDITION_DONE.value)(_guarded(condition_done))
     app.action(ActionId.NEW_REVIEW.value)(_guarded(new_review))
     app.action(ActionId.OPEN_REVIEW.value)(_guarded(open_review))

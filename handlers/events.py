@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.common.ids import FunctionId
-from bot.review import announcements, lifecycle
+from bot.review import announcements, edits, lifecycle
 from bot.slack import queueing
 from handlers.common import services_of, workspace_of
 from handlers.home import publish_home
@@ -150,9 +150,9 @@ def _message_changed(body: dict[str, Any], event: dict[str, Any], context: BoltC
     def change(session: Session) -> None:
         if _claim_event(session, body):
             assert services.detector is not None
-            announcements.update_announcement(session, settings=services.settings, detector=services.detector,
-                                              workspace_id=workspace_id, channel=channel, ts=ts, new_text=text,
-                                              editor_id=editor)
+            edits.update_announcement(session, settings=services.settings, detector=services.detector,
+                                      workspace_id=workspace_id, channel=channel, ts=ts, new_text=text,
+                                      editor_id=editor)
 
     services.write(change)
 
@@ -166,8 +166,7 @@ def _message_deleted(body: dict[str, Any], event: dict[str, Any], context: BoltC
 
     def change(session: Session) -> None:
         if _claim_event(session, body):
-            announcements.note_deleted(session, settings=services.settings, workspace_id=workspace_id, channel=channel,
-                                       ts=ts)
+            edits.note_deleted(session, settings=services.settings, workspace_id=workspace_id, channel=channel, ts=ts)
 
     services.write(change)
 

@@ -130,6 +130,11 @@ class Review(Base):
     info_requested_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_in_slack: Mapped[bool] = mapped_column(default=False)
+    # A material change to a decided review's announcement (an earlier go-live, a new regulation or vendor):
+    # {"at": ISO instant, "by": user, "go_live": [before, after], "regulations": [...], "vendors": [...]}, merged
+    # over edits; None once reopened (or never). A column, not a read of the audit log, so the card, App Home
+    # and the digest list these reviews with a filter on reviews alone; the log keeps every edit's before/after.
+    changed_since_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="review", order_by="Decision.id", cascade="all, delete-orphan"

@@ -15,6 +15,7 @@ class ActionId(StrEnum):
     NEW_REVIEW = "home-new-review"
     OPEN_REVIEW = "home-open-review"
     LIST_PAGE = "list-page"
+    REOPEN = "review-reopen"
 
 
 class CallbackId(StrEnum):

@@ -106,7 +106,10 @@ def due_reminders(session: Session, *, settings: Settings, workspace_id: str, no
             # A deleted announcement has no thread left to reply in; the reviewers still hear.
             if review.source_channel and review.source_ts and not review.deleted_in_slack:
                 thread = [(review.source_channel, review.source_ts)]
-            found.append(Due("review", review.id, GO_LIVE, today, thread + security, item, review.id))
+            # The reviewer who has it hears it too, by DM: a post in a busy channel is easy to miss. One claim
+            # covers all three, so each hears it once a day like every reminder.
+            assignee: list[Target] = [(review.assignee_id, None)] if review.assignee_id else []
+            found.append(Due("review", review.id, GO_LIVE, today, thread + security + assignee, item, review.id))
     conditions = session.execute(
         select(Condition, Review).join(Review, Review.id == Condition.review_id).where(
             Condition.workspace_id == workspace_id, Condition.state == ConditionState.OPEN,

@@ -8,12 +8,13 @@ one read of the audit log from the previous period's start on rebuilds what the 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.common.calendar import WorkCalendar, weekdays_only
@@ -23,6 +24,8 @@ from bot.figures.history import Log
 from bot.figures.metrics import Trend
 from bot.figures.periods import DAY, Period, midnight, shifted
 from bot.figures.window import Window, percentile, ratio
+from bot.review.states import DECIDED_STATES
+from storage.models import Review
 
 OVERDUE_NAMED = 5
 ZERO = Decimal("0.00")
@@ -89,6 +92,10 @@ class Report(Figures):
     # What working time left out besides weekends, so the digest can say what its durations count.
     holidays: str | None = None
     closing_days: bool = False
+    # Decided reviews whose announcement changed materially since (a list of today, like upcoming go-lives:
+    # the flag is cleared on reopen, so a past period cannot be rebuilt from it): (key, title), and the total.
+    changed_since_decision: list[tuple[str, str]] = field(default_factory=list)
+    changed_since_decision_total: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-able data (Decimals as strings, instants in ISO 8601)."""
@@ -206,6 +213,7 @@ def compute(
     trends, trend_periods = metrics.tag_trends(window, period, since=since)
     upcoming, upcoming_total = golive.upcoming_go_lives(session, workspace_id, now=now, tz=tz)
     this_period_savings = metrics.savings(session, workspace_id, period.start, period.end)
+    changed, changed_total = changed_since_decision(session, workspace_id)
     values = {f.name: getattr(current.figures, f.name) for f in fields(Figures)}
     return Report(
         **values,
@@ -229,4 +237,16 @@ def compute(
         generated_at=now.astimezone(UTC),
         holidays=calendar.holidays,
         closing_days=bool(calendar.closing_days),
+        changed_since_decision=changed,
+        changed_since_decision_total=changed_total,
     )
+
+
+def changed_since_decision(session: Session, workspace_id: str,
+                           limit: int = LIST_CAP) -> tuple[list[tuple[str, str]], int]:
+    """The decided reviews whose announcement changed materially since the decision, oldest key first."""
+    where = (Review.workspace_id == workspace_id, Review.state.in_(sorted(DECIDED_STATES)),
+             Review.changed_since_decision.is_not(None))
+    total = session.scalar(select(func.count()).select_from(Review).where(*where)) or 0
+    rows = session.execute(select(Review.number, Review.title).where(*where).order_by(Review.number).limit(limit))
+    return [(f"SR-{number}", title) for number, title in rows], total

@@ -1,4 +1,4 @@
-"""A review's announcement: opening a review for a message (or `/secreview new`), its edits and its deletion."""
+"""A review's announcement: opening a review for a message (or `/secreview new`); its edits are in edits.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bot.review import notices
 from bot.review.lifecycle import (
     MAX_TEXT,
     MAX_TITLE,
-    SYSTEM_USER,
     Actor,
     clean,
     clean_name,
@@ -114,62 +113,3 @@ def open_review(
     )
     notices.review_opened(session, settings=settings, review=review)
     return Opened(review, created=True)
-
-
-def update_announcement(
-    session: Session, *, settings: Settings, detector: intake.Detector, workspace_id: str, channel: str, ts: str,
-    new_text: str, editor_id: str, now: datetime | None = None,
-) -> Review | None:
-    """An edited announcement updates the review while it is still `announced`; later edits are only logged."""
-    now = now or utcnow()
-    workspace = lock_workspace(session, workspace_id)
-    review = _by_message(session, workspace_id, channel, ts)
-    if review is None:
-        return None
-    new_text = clean(new_text, MAX_TEXT)
-    applied = review.state == State.ANNOUNCED
-    data: dict[str, Any] = {"applied": applied}
-    if applied:
-        prefill = detector.prefill(new_text, today=now.astimezone(settings.timezone).date())
-        # What the edit replaced and what it set: the figures read a past period's go-live, tags and
-        # regulations from these (bot/figures/history.py).
-        data["before"] = _extracted(review)
-        review.announcement_text = new_text
-        review.title = clean_name(prefill.title, MAX_TITLE) or review.title
-        review.go_live = prefill.go_live or review.go_live
-        review.tags = list(prefill.tags)
-        review.vendors = list(prefill.vendors)
-        review.regulations = sorted(set(review.regulations) | set(prefill.regulations))
-        data["after"] = _extracted(review)
-    transition(session, workspace=workspace, review=review, actor=Actor(editor_id), action="announcement_edited",
-               to_state=None, now=now, note=new_text, data=data)
-    if applied:
-        notices.refresh(session, settings=settings, review=review)
-    return review
-
-
-def _extracted(review: Review) -> dict[str, Any]:
-    return {"go_live": review.go_live, "tags": list(review.tags), "regulations": list(review.regulations)}
-
-
-def note_deleted(
-    session: Session, *, settings: Settings, workspace_id: str, channel: str, ts: str, now: datetime | None = None,
-) -> Review | None:
-    """A deleted announcement is noted in the log; the review itself carries on."""
-    now = now or utcnow()
-    workspace = lock_workspace(session, workspace_id)
-    review = _by_message(session, workspace_id, channel, ts)
-    if review is None or review.deleted_in_slack:
-        return review
-    review.deleted_in_slack = True
-    transition(session, workspace=workspace, review=review, actor=Actor(SYSTEM_USER), action="announcement_deleted",
-               to_state=None, now=now)
-    notices.refresh(session, settings=settings, review=review)  # the card says the announcement is gone
-    return review
-
-
-def _by_message(session: Session, workspace_id: str, channel: str, ts: str) -> Review | None:
-    return session.scalars(
-        select(Review).where(Review.workspace_id == workspace_id, Review.source_channel == channel,
-                             Review.source_ts == ts).execution_options(populate_existing=True)
-    ).first()

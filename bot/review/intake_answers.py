@@ -106,7 +106,9 @@ def submit_intake(
     transition(
         session, workspace=workspace, review=review, actor=actor, action="intake_submitted",
         to_state=to_state, now=now,
-        data={"before": before, "risk_score": assessment.score, "risk_tier": assessment.tier,
+        # "intake": what the owner set that an edited announcement must not overwrite (bot/review/edits.py).
+        data={"before": before, "intake": {"title": review.title, "go_live": review.go_live},
+              "risk_score": assessment.score, "risk_tier": assessment.tier,
               "regulations": regulations, "answers": review.answers,
               "questionnaire": review.questionnaire_digest},
     )

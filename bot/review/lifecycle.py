@@ -5,7 +5,7 @@ notices on the session it is given, and the caller commits all of it together (o
 
 Here: who acts (Actor), review keys, the workspace's write lock, loading a review for a change, the permission
 and state checks, and `transition`, which writes the audit event of every change. The changes live beside it:
-announcements.py (opening a review, the announcement's edits and deletion), intake_answers.py (the intake
+announcements.py (opening a review), edits.py (the announcement edited or deleted), intake_answers.py (the intake
 questionnaire), transitions.py (take, assign, ask for info, withdraw, not a project, reopen), decisions.py
 (decide, fast track) and safeguards.py (a decision's conditions done or waived).
 """

@@ -8,13 +8,13 @@ whether a message sits in the announcement's thread ("thread") or in a person's 
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from bot.common.ids import ActionId, BlockId, CallbackId
-from bot.common.render import message, render_json, risk_labels
+from bot.common.render import message, render_json, render_text, risk_labels
 from bot.review.facts import NONE, Facts
 
 # Stands for the link to the announcement's thread in a DM; delivery swaps in its permalink (chat.getPermalink).
@@ -38,7 +38,20 @@ def _review_context(review: Any, settings: Any = None, facts: Facts = NONE, wher
         "state_label": message(f"state.{review.state}"),
         "currency": getattr(settings, "secreview_currency", "EUR"),
         "open_conditions": [c for c in review.conditions if c.state == "open"],
+        "changed": changed_summary(getattr(review, "changed_since_decision", None)),
     }
+
+
+def changed_summary(flag: dict[str, Any] | None) -> str | None:
+    """What changed since the decision, in words ("go-live 15 Apr 2031 → 1 Feb 2031; new regulations GDPR");
+    None when nothing did. Plain text: escape it where it is shown."""
+    if not flag:
+        return None
+    go_live = flag.get("go_live")
+    moved = [date.fromisoformat(d) if d else None for d in go_live] if isinstance(go_live, list) else None
+    c = {"go_live": moved, "regulations": list(flag.get("regulations") or []),
+         "vendors": list(flag.get("vendors") or [])}
+    return render_text("changed_since_decision", c=c) or None
 
 
 def _ids() -> dict[str, Any]:
@@ -81,6 +94,13 @@ def _same_moment(a: datetime | None, b: datetime | str | None) -> bool:
         return False
     other = datetime.fromisoformat(b) if isinstance(b, str) else b
     return abs((a - other).total_seconds()) < 0.001
+
+
+def announcement_change(kind: str, *, review: Any, **context: Any) -> dict[str, Any]:
+    """What an edited or deleted announcement changed, told in the card's thread ("changed", "deleted") or to the
+    owner whose intake it disagrees with ("intake_differs", with the intake's button)."""
+    where = "dm" if kind == "intake_differs" else "thread"
+    return render_json("announcement_change", kind=kind, **_review_context(review, where=where), **context)
 
 
 def review_alert(kind: str, **params: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from bot.review import messages, outbox, posted
 from bot.review.facts import NONE, Facts, facts_of
 from bot.review.lifecycle import SYSTEM_USER
 from storage.models import Decision, HomeTab, Review, utcnow
+
+if TYPE_CHECKING:
+    from datetime import date
 
 # A reviewer who opened App Home this recently is probably looking at the queue: it is republished on every change
 # of an open review. Others see it current the next time they open the tab (Slack tells us, and we publish then).
@@ -175,3 +178,40 @@ def risk_lowered(session: Session, *, settings: Settings, review: Review, actor_
     elif settings.secreview_security_channel:
         posted.post(session, review, purpose="risk_lowered", channel=settings.secreview_security_channel,
                     message=message, ordering_key=f"alert:{review.workspace_id}:{review.id}")
+
+
+def _to_card_thread(session: Session, settings: Settings, review: Review, message: dict[str, Any], purpose: str,
+                    *, broadcast: bool) -> None:
+    """A reply in the thread of the review's card (delivery finds the card; the card's key keeps it behind it)."""
+    channel = review.card_channel or settings.secreview_security_channel
+    if not channel:
+        return
+    payload: dict[str, Any] = {"channel": channel, "text": message["text"], "blocks": message["blocks"],
+                               "unfurl_links": False, "unfurl_media": False, outbox.CARD_THREAD_KEY: True}
+    if broadcast:
+        payload["reply_broadcast"] = True  # nobody has it: the whole channel should see it, not only the thread
+    outbox.enqueue(session, workspace_id=review.workspace_id, method="chat.postMessage", payload=payload,
+                   purpose=purpose, review_id=review.id, ordering_key=posted.card_key(review))
+
+
+def announcement_changed(session: Session, *, settings: Settings, review: Review, changes: dict[str, Any],
+                         material: bool, actor_id: str) -> None:
+    """An edit after a take or a decision: the assignee (a mention) or the channel hears what changed, in the
+    card's thread."""
+    message = messages.announcement_change("changed", review=review, changes=changes, material=material,
+                                           actor=actor_id)
+    _to_card_thread(session, settings, review, message, "card_thread_changed", broadcast=not review.assignee_id)
+
+
+def announcement_deleted(session: Session, *, settings: Settings, review: Review) -> None:
+    """The announcement of a taken or decided review is gone: the reviewers hear it in the card's thread."""
+    message = messages.announcement_change("deleted", review=review)
+    _to_card_thread(session, settings, review, message, "card_thread_deleted", broadcast=not review.assignee_id)
+
+
+def intake_differs(session: Session, *, review: Review, go_live: date, intake_go_live: date) -> None:
+    """The announcement now names another go-live than the owner's intake: the owner decides which holds (the
+    intake's button opens it with the announcement's date)."""
+    message = messages.announcement_change("intake_differs", review=review, go_live=go_live,
+                                           intake_go_live=intake_go_live)
+    _to_user(session, review, review.owner_id, message, "dm_intake_differs")

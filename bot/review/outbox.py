@@ -1,8 +1,9 @@
 """The outbox: Slack calls decided by a state change, stored in its transaction, delivered after it.
 
-Two payload keys are secreview's own and never reach Slack: VIEW_KEY marks a message that shows a review's state
+Three payload keys are secreview's own and never reach Slack: VIEW_KEY marks a message that shows a review's state
 (delivery records where it landed, or finds the message an update is for), LINK_KEY asks delivery for the
-permalink of a message (a DM links to the announcement's thread).
+permalink of a message (a DM links to the announcement's thread), CARD_THREAD_KEY asks delivery to post in the
+thread of the review's card (only known once the card is posted).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from storage.models import OutboxMessage
 
 VIEW_KEY = "secreview_view"
 LINK_KEY = "secreview_link"
+CARD_THREAD_KEY = "secreview_card_thread"
 
 
 def enqueue(

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.common import render
 from bot.config import Settings
-from bot.review import notices
+from bot.review import messages, notices
 from bot.review.errors import AlreadyYours, InvalidInput, InvalidTransition, TakenBySomeoneElse
 from bot.review.lifecycle import (
     MAX_TEXT,
@@ -172,9 +173,26 @@ def reopen(
     require_state(review, DECIDED_STATES, "reopen")
     review.decided_at = None
     # The due date it replaces is kept in the log: the SLA figures of a past period judge that one.
-    before = {"due_at": review.due_at}
+    before = {"due_at": review.due_at, "changed_since_decision": review.changed_since_decision}
     review.due_at = settings.calendar.add_business_days(now, settings.secreview_sla_days)
+    review.changed_since_decision = None  # reopened: what changed is weighed in the new decision
     transition(session, workspace=workspace, review=review, actor=actor, action="reopened",
                to_state=State.IN_REVIEW, now=now, note=reason, data={"before": before, "due_at": review.due_at})
     notices.reopened(session, settings=settings, review=review, actor_id=actor.user_id, reason=reason)
     return review
+
+
+def reopen_changed(
+    session: Session, *, settings: Settings, workspace_id: str, actor: Actor, key: str | int,
+    now: datetime | None = None,
+) -> Review:
+    """The card's Reopen on a review that changed since its decision: reopened with what changed as the reason."""
+    require(actor.may_review, "refused.reviewer_only", action="reopen reviews")
+    _, review = load_for_change(session, workspace_id, key)
+    what = messages.changed_summary(review.changed_since_decision)
+    if what is None or review.state not in DECIDED_STATES:
+        # A second click, or a card older than the reopen: nothing left to reopen for.
+        raise InvalidTransition("error.invalid_transition", key=review.key, state=review.state,
+                                action="reopen_changed")
+    return reopen(session, settings=settings, workspace_id=workspace_id, actor=actor, key=key,
+                  reason=render.raw_message("review.reopen_changed", what=what), now=now)

@@ -6,7 +6,9 @@ what they should say or where they go:
   after the update was written); the card's update posts the card instead when it never went out;
 - an App Home publish is rendered now from the database, so the home is never older than its delivery (and a
   publish with a newer one waiting behind it for the same person is skipped);
-- a DM that links to the announcement's thread gets the link's permalink from Slack (chat.getPermalink).
+- a DM that links to the announcement's thread gets the link's permalink from Slack (chat.getPermalink);
+- a reply in the card's thread finds the card where it was posted (it goes to the channel itself when the card
+  never was).
 A post that shows a review's state is recorded (PostedMessage) when Slack accepted it, so later changes update it.
 """
 
@@ -78,6 +80,7 @@ class Preparer:
         payload = dict(row.payload)
         view = payload.pop(outbox.VIEW_KEY, None)
         link = payload.pop(outbox.LINK_KEY, None)
+        card_thread = payload.pop(outbox.CARD_THREAD_KEY, None)
         with session_scope(self._session_factory) as session:
             if row.method == "views.publish":
                 prepared = self._home(session, row, payload)
@@ -87,6 +90,8 @@ class Preparer:
                 record = view if row.method == "chat.postMessage" and isinstance(view, dict) else None
                 if record is None and row.purpose == "card" and row.method == "chat.postMessage":
                     record = {"kind": "card", "data": {}}  # a card written before views were recorded
+                if card_thread and row.review_id is not None:
+                    payload = self._in_card_thread(session, row.review_id, payload)
                 prepared = Prepared(row.method, payload, record=record)
         prepared.link = link if isinstance(link, dict) else None
         return prepared
@@ -119,6 +124,14 @@ class Preparer:
             return Prepared(row.method, payload, skip="this process renders no App Home")
         user = str(payload.get("user_id") or "")
         return Prepared(row.method, {"user_id": user, "view": self._render_home(session, row.workspace_id, user)})
+
+    @staticmethod
+    def _in_card_thread(session: Session, review_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        # The card's post went first on the same ordering key, so its ts is known unless it was never posted.
+        review = session.get(Review, review_id)
+        if review is None or not review.card_ts:
+            return {k: v for k, v in payload.items() if k != "reply_broadcast"}
+        return {**payload, "channel": review.card_channel or payload["channel"], "thread_ts": review.card_ts}
 
     def _update(self, session: Session, row: Row, payload: dict[str, Any], view: Any) -> Prepared:
         card = row.purpose == "card_update"

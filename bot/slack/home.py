@@ -20,7 +20,7 @@ from bot.figures import presentation
 from bot.review import outbox
 from bot.review.lifecycle import ensure_workspace
 from bot.review.roles import RoleResolver
-from bot.review.states import OPEN_STATES
+from bot.review.states import DECIDED_STATES, OPEN_STATES
 from bot.slack import views
 from storage.models import HomeTab, Review, utcnow
 
@@ -34,8 +34,13 @@ def build_home(session: Session, *, settings: Settings, workspace_id: str, user_
     scoped = select(Review).where(Review.workspace_id == workspace_id)
     queue: list[Review] = []
     taken: list[Review] = []
+    changed: list[Review] = []
     figures = None
     if is_reviewer:
+        changed = list(session.scalars(
+            scoped.where(Review.state.in_(list(DECIDED_STATES)), Review.changed_since_decision.is_not(None))
+            .order_by(Review.updated_at.desc()).limit(HOME_LIST_LIMIT)
+        ))
         overdue_first = case((Review.due_at < now, 0), else_=1)
         queue = list(session.scalars(
             scoped.where(Review.state.in_(list(OPEN_STATES)))
@@ -53,7 +58,7 @@ def build_home(session: Session, *, settings: Settings, workspace_id: str, user_
         .options(selectinload(Review.conditions))
     ))
     return views.home(user_id=user_id, is_reviewer=is_reviewer, queue=queue, taken=taken, mine=mine,
-                      figures=figures, now=now)
+                      figures=figures, now=now, changed=changed)
 
 
 def home_renderer(settings: Settings, roles: RoleResolver) -> Callable[[Session, str, str], dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from bot.common import render
 from bot.common.ids import ActionId, BlockId, CallbackId
 from bot.intake import Questionnaire
+from bot.review import messages
 from bot.review.states import DECIDED_STATES, OPEN_STATES, RISK_TIERS, ConditionState, Outcome
 from bot.slack.intake_views import answer_facts, intake_initial, intake_modal
 from storage.models import AuditEvent, Condition, Review
@@ -33,6 +34,7 @@ HOME_MAX_QUEUE = 15
 HOME_MAX_TAKEN = 15
 HOME_MAX_PROJECTS = 10
 HOME_MAX_CONDITIONS = 25
+HOME_MAX_CHANGED = 5
 MAX_SELECT_OPTIONS = 100
 URGENT_DAYS = 7
 # A safeguard or history line of the detail view carries up to two user texts (≈ 450 characters).
@@ -324,8 +326,10 @@ def home(
     mine: Sequence[Review],
     figures: dict[str, Any] | None,
     now: datetime,
+    changed: Sequence[Review] = (),
 ) -> dict[str, Any]:
-    """App Home: the reviewer's queue, what they took and this week's figures so far; everyone's own projects."""
+    """App Home: the reviewer's queue, the decided reviews that changed since their decision, what they took and
+    this week's figures so far; everyone's own projects."""
     ordered_queue = sorted(queue, key=lambda r: (overdue_days(r, now) is None, r.due_at or now, r.number))
     queue_rows = [{"review": r, "overdue": overdue_days(r, now)} for r in ordered_queue[:HOME_MAX_QUEUE]]
     taken_rows = [{"review": r, "overdue": overdue_days(r, now)} for r in taken[:HOME_MAX_TAKEN]]
@@ -358,6 +362,9 @@ def home(
             is_reviewer=is_reviewer,
             queue_rows=queue_rows,
             queue_total=len(queue),
+            changed_rows=[{"review": r, "what": messages.changed_summary(r.changed_since_decision) or ""}
+                          for r in changed[:HOME_MAX_CHANGED]],
+            changed_total=len(changed),
             taken_chunks=_chunks(taken_rows),
             taken_total=len(taken),
             projects=projects,

@@ -224,6 +224,24 @@ def test_an_empty_first_period_says_so(session: Session) -> None:
            "announcements this week." in found
 
 
+def test_decided_reviews_that_changed_since_their_decision_need_attention(session: Session) -> None:
+    """Counted and named by key in the needs-attention line, as they stand when the digest is made."""
+    from tests.unit.test_metrics import add_review
+
+    add_workspace(session, WS, created=at(10))
+    flag = {"at": at(12).isoformat(), "by": "UOWNER", "regulations": ["HIPAA"]}
+    for number in range(1, 8):
+        add_review(session, number, workspace_id=WS, announced_at=at(11), state="approved", decided_at=at(11),
+                   changed_since_decision=flag if number != 4 else None)
+    add_review(session, 9, workspace_id=WS, announced_at=at(11), state="in_review", changed_since_decision=flag)
+    report = last_week(session)
+    assert report.changed_since_decision_total == 6
+    message = digest.render_digest(report)
+    validate_message(message)
+    assert ("6 decided reviews changed since decision: SR-1, SR-2, SR-3, SR-5, SR-6 and 1 more"
+            in texts(message)[2])
+
+
 def test_metrics_answer_is_the_same_figures_for_one_person(story: figures_data.Story) -> None:
     """/secreview metrics: the window labelled exactly, the summary, the same fields as the digest."""
     message = digest.render_metrics_ephemeral(last_week(story.session), style=LOOSE)

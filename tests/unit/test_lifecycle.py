@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import intake
-from bot.review import announcements, decisions, intake_answers, lifecycle, safeguards, transitions
+from bot.review import announcements, decisions, edits, intake_answers, lifecycle, safeguards, transitions
 from bot.review.errors import AlreadyYours, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from bot.review.states import DECIDED_STATES, OPEN_STATES, State
 from storage.models import AuditEvent, Condition, OutboxMessage, Review
@@ -333,20 +333,22 @@ def test_unknown_key_and_bad_key(session: Session) -> None:
         transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key="banana")
 
 
-def test_edits_apply_only_while_announced(session: Session) -> None:
+def test_edits_follow_the_text_at_every_stage_and_an_identical_one_is_not_logged(session: Session) -> None:
     review = open_review(session, SETTINGS, ts="9.9").review
     detector = intake.Detector(SETTINGS.intake_rules())
-    announcements.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
-                                      channel=review.source_channel or "", ts="9.9", new_text="New project: payroll",
-                                      editor_id=OWNER.user_id)
+
+    def edit(text: str) -> None:
+        edits.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
+                                  channel=review.source_channel or "", ts="9.9", new_text=text,
+                                  editor_id=OWNER.user_id)
+
+    edit("New project: payroll")
     assert review.announcement_text == "New project: payroll"
+    edit("  New project: payroll  ")  # the same words (an unfurl): nothing logged
     transitions.take(session, settings=SETTINGS, workspace_id=WS, actor=REVIEWER, key=review.number)
-    announcements.update_announcement(session, settings=SETTINGS, detector=detector, workspace_id=WS,
-                                      channel=review.source_channel or "", ts="9.9", new_text="changed later",
-                                      editor_id=OWNER.user_id)
-    assert review.announcement_text == "New project: payroll"
-    announcements.note_deleted(session, settings=SETTINGS, workspace_id=WS, channel=review.source_channel or "",
-                               ts="9.9")
+    edit("New project: payroll moves to Workday")
+    assert review.announcement_text == "New project: payroll moves to Workday" and "Workday" in review.vendors
+    edits.note_deleted(session, settings=SETTINGS, workspace_id=WS, channel=review.source_channel or "", ts="9.9")
     assert review.deleted_in_slack
     actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.review_id == review.id)
                                                  .order_by(AuditEvent.seq))]

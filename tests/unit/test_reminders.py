@@ -196,6 +196,26 @@ def test_each_reminder_goes_to_its_people(session: Session) -> None:
     assert "<MFA>" not in condition
 
 
+def test_a_close_go_live_reaches_the_reviewer_who_has_it_once_a_day(session: Session) -> None:
+    """Going live within 7 days and undecided: the channel, the thread and, by DM, the assignee, once a day."""
+    add_workspace(session)
+    add_review(session, 1, announced_at=ago(hours=2), first_response_at=ago(hours=1), due_at=NOW + timedelta(days=5),
+               go_live=NOW.date() + timedelta(days=2), state="in_review", assignee_id="UREVIEWER")
+    add_review(session, 2, announced_at=ago(hours=2), due_at=NOW + timedelta(days=5),
+               go_live=NOW.date() + timedelta(days=4))
+    settings = make_settings()
+    reminders.run_reminders(session, settings=settings, workspace_id=WS, now=NOW)
+    reminders.run_reminders(session, settings=settings, workspace_id=WS, now=NOW + timedelta(hours=3))
+    rows = outbox_rows(session)
+    to_reviewer = [r.payload for r in rows if r.payload["channel"] == "UREVIEWER"]
+    assert len(to_reviewer) == 1  # the second run the same day claimed nothing
+    validate_message(to_reviewer[0])
+    text = str(to_reviewer[0]["blocks"])
+    assert "assigned to you" in text and "*SR-1*" in text and "*SR-2*" not in text
+    channel = str(next(r.payload for r in rows if r.payload["channel"] == SECURITY)["blocks"])
+    assert "*SR-1*" in channel and "*SR-2*" in channel  # the channel still hears of both
+
+
 def test_at_most_once_a_day(session: Session) -> None:
     """A second run the same day sends nothing; the next day reminds again (the go-live flag only once)."""
     build(session)
