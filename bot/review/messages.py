@@ -100,6 +100,7 @@ def announcement_change(kind: str, *, review: Any, **context: Any) -> dict[str, 
     """What an edited or deleted announcement changed, told in the card's thread ("changed", "deleted") or to the
     owner whose intake it disagrees with ("intake_differs", with the intake's button)."""
     where = "dm" if kind == "intake_differs" else "thread"
+    context.setdefault("settled", "")  # the owner's question, still open unless re-rendered as settled
     return render_json("announcement_change", kind=kind, **_review_context(review, where=where), **context)
 
 

@@ -214,4 +214,6 @@ def intake_differs(session: Session, *, review: Review, go_live: date, intake_go
     intake's button opens it with the announcement's date)."""
     message = messages.announcement_change("intake_differs", review=review, go_live=go_live,
                                            intake_go_live=intake_go_live)
-    _to_user(session, review, review.owner_id, message, "dm_intake_differs")
+    # A view: when the owner updates the intake or the review closes, the DM is rendered again without its button.
+    _to_user(session, review, review.owner_id, message, "dm_intake_differs",
+             data={"go_live": go_live.isoformat(), "intake_go_live": intake_go_live.isoformat()})

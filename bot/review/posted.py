@@ -10,6 +10,7 @@ re-rendered in place instead: nothing has seen it yet.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -18,16 +19,17 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.review import messages, outbox
 from bot.review.facts import Facts
+from bot.review.states import OPEN_STATES
 from storage.models import OutboxMessage, PostedMessage, Review
 
 # The posts that are views, and the kind each is recorded as.
 VIEW_PURPOSES = {
     "thread_opened": "thread", "owner_opened": "owner", "card": "card", "thread_info": "info", "dm_info": "info",
-    "thread_decision": "decision", "dm_decision": "decision",
+    "thread_decision": "decision", "dm_decision": "decision", "dm_intake_differs": "differs",
 }
 # The outbox purpose of an update, by kind (the card's keeps its old name: the chaos tally counts it).
 UPDATE_PURPOSES = {"thread": "thread_update", "owner": "owner_update", "card": "card_update",
-                   "info": "info_update", "decision": "decision_update"}
+                   "info": "info_update", "decision": "decision_update", "differs": "differs_update"}
 _NEW_POSTS = "secreview_new_posts"  # session.info: the view posts written in this transaction
 
 
@@ -48,7 +50,23 @@ def render(kind: str, *, review: Review, settings: Settings, facts: Facts,
         decision = next((d for d in review.decisions if d.id == data.get("decision_id")), None)
         if decision is not None:
             return messages.decision_notice(review, decision, settings, facts, where=where)
+    if kind == "differs" and data.get("go_live") and data.get("intake_go_live"):
+        return _differs(review, go_live=date.fromisoformat(str(data["go_live"])),
+                        intake_go_live=date.fromisoformat(str(data["intake_go_live"])))
     return None
+
+
+def _differs(review: Review, *, go_live: date, intake_go_live: date) -> dict[str, Any]:
+    """The owner's "the announcement says another go-live" DM: its button only while the question is still open
+    (the review open, and its go-live still the intake's date the DM named)."""
+    if review.state not in OPEN_STATES:
+        settled = "closed"
+    elif review.go_live != intake_go_live:
+        settled = "updated"
+    else:
+        settled = ""
+    return messages.announcement_change("intake_differs", review=review, go_live=go_live,
+                                        intake_go_live=intake_go_live, settled=settled)
 
 
 def post(session: Session, review: Review, *, purpose: str, channel: str, message: dict[str, Any],

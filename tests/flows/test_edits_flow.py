@@ -103,6 +103,27 @@ def test_after_the_intake_the_owners_answers_stand_and_the_owner_is_asked(world:
     edit(world, ts, EARLIER.replace("chat.", "chat!"))
     assert len(dms(world, OWNER)) == dm_count + 1
     assert last_edit(world)["before"]["go_live"] == "2031-04-15"
+    # The owner takes the announcement's date: the question is settled, and the DM loses its button.
+    intake(world, review.number, **{BlockId.GO_LIVE: {BlockId.GO_LIVE: {"type": "datepicker",
+                                                                        "selected_date": "2031-02-01"}}})
+    assert world.review(1).go_live == date(2031, 2, 1)
+    settled = world.fake.wait_for(
+        lambda: [m for m in dms(world, OWNER)[dm_count:] if "Settled" in flatten_text(m)])
+    assert len(settled) == 1 and buttons(settled[0]) == []
+    assert "the intake now says go-live *01 Feb 2031*" in flatten_text(settled[0])
+
+
+def test_the_owners_question_loses_its_button_when_the_review_is_decided(world: World) -> None:
+    ts, review = open_one(world)
+    intake(world, review.number)
+    edit(world, ts, EARLIER)
+    [asked] = [m for m in dms(world, OWNER) if "Update the intake?" in flatten_text(m)]
+    assert buttons(asked)
+    world.press(ActionId.TAKE, review.key, user=REVIEWER, message_ts=review.card_ts)
+    decide(world, review.number)
+    now = world.fake.wait_for(lambda: [m for m in dms(world, OWNER) if "can no longer be changed" in flatten_text(m)])
+    assert len(now) == 1 and buttons(now[0]) == []  # the same DM, updated in place
+    assert not [m for m in dms(world, OWNER) if "Update the intake?" in flatten_text(m) and buttons(m)]
 
 
 def test_in_review_the_assignee_hears_what_changed_in_the_cards_thread(world: World) -> None:

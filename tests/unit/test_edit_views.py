@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.common.ids import ActionId
 from bot.config import Settings
-from bot.review import messages
+from bot.review import messages, posted
+from bot.review.facts import NONE
 from bot.slack import views
 from tests.unit.test_views import (
     HOSTILE,
@@ -58,6 +59,15 @@ def test_the_owner_is_asked_with_the_intakes_button_carrying_the_announcements_d
     assert "now says go-live *20 Mar 2026*; your intake says *15 Apr 2026*" in all_text(payload)
     [button] = buttons(payload, ActionId.START_INTAKE)
     assert button["value"] == "SR-12@2026-03-20" and len(button["value"]) <= 100
+    # Rendered again from the review's state: settled by a new intake, or closed, the button is gone.
+    view = {"go_live": "2026-03-20", "intake_go_live": "2026-04-15"}
+    review.go_live = date(2026, 3, 20)
+    updated = check_message(posted.render("differs", review=review, settings=SETTINGS, facts=NONE, data=view) or {})
+    assert "Settled: the intake now says go-live *20 Mar 2026*" in all_text(updated)
+    assert not buttons(updated, ActionId.START_INTAKE)
+    review.state = "rejected"
+    closed = check_message(posted.render("differs", review=review, settings=SETTINGS, facts=NONE, data=view) or {})
+    assert "can no longer be changed" in all_text(closed) and not buttons(closed, ActionId.START_INTAKE)
 
 
 def test_a_changed_decided_card_offers_reopen_and_hostile_values_stay_inert() -> None:
