@@ -5,6 +5,11 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The suite waits on servers, processes and Slack's fakes more than it computes: one worker per CPU (pytest-xdist),
+# a test module kept on one worker. Tests marked `alone` restart a shared service, so they run afterwards by
+# themselves. `make test PYTEST_WORKERS=0` runs everything in one process.
+PYTEST_WORKERS ?= auto
+SUITE = $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not alone" && $(BIN)/pytest -m alone
 
 .PHONY: install sandbox run test test-sqlite test-postgres lint bench bench-quick clean
 
@@ -26,12 +31,12 @@ lint: install
 	$(BIN)/ruff check .
 
 test-sqlite: install
-	$(BIN)/pytest
+	$(SUITE)
 
 # PostgreSQL is used when it answers at 127.0.0.1:5432; CI sets REQUIRE_POSTGRES=1 so a missing server fails.
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
-		SECREVIEW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest; \
+		export SECREVIEW_TEST_DATABASE_URL=$(PG_TEST_URL) && $(SUITE); \
 	else \
 		echo "PostgreSQL is not reachable at 127.0.0.1:5432: the PostgreSQL run is skipped"; \
 		test -z "$$REQUIRE_POSTGRES"; \

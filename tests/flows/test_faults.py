@@ -286,6 +286,7 @@ def outage(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.alone  # stops the PostgreSQL server every other test uses
 def test_readyz_reports_the_database_going_and_coming_back(outage: dict[str, Any]) -> None:
     print(f"PostgreSQL was down for {outage['down_seconds']} s; {len(outage['load'])} commands under load")
     assert (outage["ready_before"], outage["ready_during"], outage["ready_after"]) == (200, 503, True)
@@ -293,6 +294,7 @@ def test_readyz_reports_the_database_going_and_coming_back(outage: dict[str, Any
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.alone  # stops the PostgreSQL server every other test uses
 def test_requests_are_answered_politely_while_it_is_down_and_served_after(outage: dict[str, Any]) -> None:
     assert outage["command_during"].status == 200
     assert "try again" in outage["command_answer_during"].lower()
@@ -307,6 +309,7 @@ def test_requests_are_answered_politely_while_it_is_down_and_served_after(outage
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.alone  # stops the PostgreSQL server every other test uses
 def test_a_decision_submitted_while_it_is_down_is_recorded_or_refused_visibly(outage: dict[str, Any]) -> None:
     response = outage["decision_during"]
     assert outage["decision_recorded"] or not is_clean_ack(response)
@@ -316,5 +319,6 @@ def test_a_decision_submitted_while_it_is_down_is_recorded_or_refused_visibly(ou
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.alone  # stops the PostgreSQL server every other test uses
 def test_an_announcement_arriving_while_it_is_down_is_not_lost(outage: dict[str, Any]) -> None:
     assert outage["event_recorded"]
