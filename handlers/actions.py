@@ -21,6 +21,7 @@ from handlers.commands import LIST_PAGE_SIZE, list_page, show_review, take_answe
 from handlers.common import actor_of, claim_click, say_ephemeral, services_of, workspace_of
 from handlers.intake import open_intake_modal
 from handlers.modals import open_ask_info_modal, open_decision_modal
+from storage.models import Review
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,14 +119,7 @@ def take(*, body: dict[str, Any], respond: Respond, client: WebClient, context: 
 
 def release(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     """'Release' (offered to the reviewer who has the review): back to the queue."""
-    services = services_of(context)
-    actor = actor_of(context, _user(body), body)
-    workspace_id = workspace_of(context, body)
-    key = _value(body)
-    review = _once(context, body, lambda s: transitions.release(
-        s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
-    if review is not None:
-        tell(body, respond, client, views.sentence(render.message("done.released", key=review.key)))
+    _review_change(body, respond, client, context, transitions.release, "done.released")
 
 
 def decide(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -142,14 +136,7 @@ def ask_info(*, body: dict[str, Any], respond: Respond, client: WebClient, conte
 
 def not_a_project(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     """'Not a project': a reviewer closes it."""
-    services = services_of(context)
-    actor = actor_of(context, _user(body), body)
-    workspace_id = workspace_of(context, body)
-    key = _value(body)
-    review = _once(context, body, lambda s: transitions.mark_not_applicable(
-        s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
-    if review is not None:
-        tell(body, respond, client, views.sentence(render.message("done.not_applicable", key=review.key)))
+    _review_change(body, respond, client, context, transitions.mark_not_applicable, "done.not_applicable")
 
 
 def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -167,14 +154,20 @@ def fast_track(*, body: dict[str, Any], respond: Respond, client: WebClient, con
 
 def reopen(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     """'Reopen' on the card of a decided review that changed since its decision (reviewers only)."""
+    _review_change(body, respond, client, context, transitions.reopen_changed, "done.reopened")
+
+
+def _review_change(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+                   change: Callable[..., Review], done: str) -> None:
+    """A button whose value is a review's key and whose click makes one change: done once, then confirmed."""
     services = services_of(context)
     actor = actor_of(context, _user(body), body)
     workspace_id = workspace_of(context, body)
     key = _value(body)
-    review = _once(context, body, lambda s: transitions.reopen_changed(
+    review = _once(context, body, lambda s: change(
         s, settings=services.settings, workspace_id=workspace_id, actor=actor, key=key))
     if review is not None:
-        tell(body, respond, client, views.sentence(render.message("done.reopened", key=review.key)))
+        tell(body, respond, client, views.sentence(render.message(done, key=review.key)))
 
 
 def condition_done(*, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
