@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,10 +58,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if is_postgres():
         url = request.getfixturevalue("_pg_schema_url")
         engine = db.make_engine(url)
-        tables = [*Base.metadata.sorted_tables, *oauth_metadata().sorted_tables]
-        names = ", ".join(f'"{t.name}"' for t in tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres_tables(connection)
         engine.dispose()
         yield url
     else:
@@ -70,6 +68,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(template, path)
         path.chmod(0o600)  # as secreview creates its files: a readable copy would be warned about
         yield f"sqlite:///{path}"
+
+
+def _empty_postgres_tables(connection: Connection) -> None:
+    # DELETE and setval, not TRUNCATE: on tables this small TRUNCATE costs 100-160 ms a test (it swaps files),
+    # these 18 ms. The audit guard is a trigger, which replica mode skips for this transaction only.
+    tables = [*Base.metadata.sorted_tables, *oauth_metadata().sorted_tables]
+    connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text("; ".join(f'DELETE FROM "{table.name}"' for table in reversed(tables))))
+    sequences = connection.scalars(text("SELECT sequence_name FROM information_schema.sequences "
+                                        "WHERE sequence_schema = current_schema()")).all()
+    if sequences:
+        connection.execute(text("SELECT " + ", ".join(f"setval('\"{name}\"', 1, false)" for name in sequences)))
 
 
 @pytest.fixture
