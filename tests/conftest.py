@@ -108,7 +108,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 # Modules that never touch the database run once, in the SQLite pass; the PostgreSQL pass skips them.
 DATABASE_INDEPENDENT = ("test_intake.py", "test_intake_fuzz.py", "test_questionnaire.py", "test_commands.py",
                         "test_render.py", "test_views.py", "test_fake_slack.py", "test_bench_quick.py",
-                        "test_sandbox_browser.py", "test_sandbox_tour.py", "test_architecture.py", "test_jira.py")
+                        "test_sandbox_browser.py", "test_sandbox_tour.py", "test_architecture.py", "test_jira.py",
+                        "test_demo.py", "test_words_in_templates.py", "test_edit_views.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
