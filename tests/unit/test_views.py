@@ -566,6 +566,7 @@ def test_ask_info_modal() -> None:
 def test_review_detail_shows_facts_decision_safeguards_and_history() -> None:
     review = decide(make_review(), conditions=["Enable SSO with MFA", "Sign the DPA"])
     review.conditions[1].state = "done"
+    review.conditions[0].jira_key, review.conditions[0].jira_url = "SEC-7", "https://jira.example.com/browse/SEC-7"
     events = [
         make_event(review, 1, "announced", to_state="announced"),
         make_event(review, 2, "taken", actor=REVIEWER, from_state="announced", to_state="in_review"),
@@ -588,6 +589,7 @@ def test_review_detail_shows_facts_decision_safeguards_and_history() -> None:
     assert "Fine with SSO." in text and "€25,000" in text
     assert "Enable SSO with MFA" in text and "(1 open of 2)" in text
     assert ":white_check_mark: Sign the DPA" in text
+    assert "<https://jira.example.com/browse/SEC-7|SEC-7>" in text  # the safeguard's issue, as on the card
     history = text[text.index("*History*") :]
     # newest last, whatever order the caller gave
     assert history.index("opened the review") < history.index("took the review") < history.index("marked a")
