@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
 
+from bot.common.render import config_error, raw_message
+
 DAY_SECONDS = 86400.0
 _HOLIDAYS_CODE = re.compile(r"([A-Za-z]{2,3})(?:-([A-Za-z0-9]{1,4}))?")
 _MONDAY = date(2001, 1, 1)
@@ -27,15 +29,15 @@ def parse_holidays_code(code: str) -> tuple[str, str | None]:
     """'FR' → ('FR', None), 'us-ca' → ('US', 'CA'); ValueError naming what exists otherwise."""
     m = _HOLIDAYS_CODE.fullmatch(code.strip())
     if m is None:
-        raise ValueError(f"{code!r} is not a country code like 'FR', or country and subdivision like 'US-CA'")
+        raise config_error("holidays_code", value=repr(code))
     country, subdiv = m.group(1).upper(), (m.group(2) or "").upper() or None
     supported = holiday_data.list_supported_countries()
     if country not in supported:
-        raise ValueError(f"{country!r} is not a country the holidays package knows (ISO 3166 codes like 'FR', "
-                         f"'DE', 'US')")
+        raise config_error("holidays_country", value=repr(country))
     if subdiv is not None and subdiv not in supported[country]:
         known = ", ".join(supported[country][:12]) + (", …" if len(supported[country]) > 12 else "")
-        raise ValueError(f"{subdiv!r} is not a subdivision of {country} (known: {known or 'none'})")
+        raise config_error("holidays_subdivision", value=repr(subdiv), country=country,
+                           known=known or raw_message("config.invalid.holidays_none"))
     return country, subdiv
 
 
@@ -150,13 +152,13 @@ def closing_days_from_config(section: object) -> tuple[date, ...]:
     year). A ValueError names the key and what was wrong.
     """
     if not isinstance(section, dict):
-        raise ValueError(f"calendar: expected a table, got {type(section).__name__}")
+        raise config_error("not_table", key="calendar", value=type(section).__name__)
     for key in section:
         if key != "closed":
-            raise ValueError(f"calendar.{key}: unknown setting; expected closed")
+            raise config_error("calendar_unknown", key=f"calendar.{key}")
     items = section.get("closed", [])
     if not isinstance(items, list):
-        raise ValueError("calendar.closed: expected a list of dates like [2026-12-24, \"2026-12-28..2026-12-31\"]")
+        raise config_error("closed_list", key="calendar.closed")
     days: list[date] = []
     for i, item in enumerate(items):
         days.extend(_closed_item(item, f"calendar.closed[{i}]"))
@@ -165,7 +167,7 @@ def closing_days_from_config(section: object) -> tuple[date, ...]:
 
 def _one_day(value: object, key: str) -> date:
     if isinstance(value, datetime):
-        raise ValueError(f"{key}: expected a date without a time, got {value.isoformat()}")
+        raise config_error("day_with_time", key=key, value=value.isoformat())
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -173,7 +175,7 @@ def _one_day(value: object, key: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"{key}: expected a date like 2026-12-24 or a range \"2026-12-28..2026-12-31\", got {value!r}")
+    raise config_error("day", key=key, value=repr(value))
 
 
 def _closed_item(item: object, key: str) -> list[date]:
@@ -181,8 +183,8 @@ def _closed_item(item: object, key: str) -> list[date]:
         first_text, _, last_text = item.partition("..")
         first, last = _one_day(first_text, key), _one_day(last_text, key)
         if last < first:
-            raise ValueError(f"{key}: the range {item!r} ends before it starts")
+            raise config_error("range_backwards", key=key, value=repr(item))
         if (last - first).days > 366:
-            raise ValueError(f"{key}: the range {item!r} is longer than a year")
+            raise config_error("range_too_long", key=key, value=repr(item))
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return [_one_day(item, key)]

@@ -170,6 +170,13 @@ def raw_message(key: str, /, **params: Any) -> str:
     return str(_compiled(key).render(**params))
 
 
+def config_error(key: str, /, **params: Any) -> ValueError:
+    """A mistake in the configuration (SECREVIEW_CONFIG's tables, SECREVIEW_HOLIDAYS, ...) as the ValueError its
+    validator raises: templates/messages_cli.toml [config.invalid] `key`. bot/intake and bot/common cannot reach
+    bot/config's invalid(), so they word their mistakes here; values arrive already quoted."""
+    return ValueError(raw_message(f"config.invalid.{key}", **params))
+
+
 def render_json(template: str, /, **context: Any) -> Any:
     """Renders templates/<name>.json.j2 and parses it, so a template error is caught at once."""
     text = environment().get_template(f"{template}.json.j2").render(**context)

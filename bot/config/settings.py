@@ -205,7 +205,10 @@ class Settings(JiraSettings, BaseSettings):
     @field_validator("secreview_locale")
     @classmethod
     def _locale(cls, value: str) -> str:
-        return check_locale(value.strip())
+        try:
+            return check_locale(value.strip())
+        except ValueError:
+            raise invalid("locale", quoted=repr(value.strip())) from None
 
     @field_validator("secreview_min_sample", mode="before")
     @classmethod

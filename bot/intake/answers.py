@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.common.render import raw_message
 from bot.intake.questionnaire import Question, Questionnaire
 from bot.intake.rules import DEFAULT_QUESTIONNAIRE
 
@@ -51,6 +52,11 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _wrong(key: str, question: Question, /, **params: object) -> ValueError:
+    """An answer that does not fit: templates/messages.toml [answer.invalid] `key`, naming the question first."""
+    return ValueError(raw_message(f"answer.invalid.{key}", question=question.id, **params))
+
+
 def _choice_value(value: object) -> object:
     """Tolerates "Internet", " on-prem " and friends from JSON or a hand-written form."""
     if isinstance(value, str):
@@ -62,11 +68,11 @@ def _single(question: Question, value: object) -> str | None:
     choices = question.values
     if value is None or (value == "" and not question.required):
         if question.required:
-            raise ValueError(f"{question.id}: required, one of {', '.join(choices)}")
+            raise _wrong("required_one_of", question, choices=", ".join(choices))
         return None
     normal = _choice_value(value)
     if normal not in choices:
-        raise ValueError(f"{question.id}: expected one of {', '.join(choices)}; got {_show(value)}")
+        raise _wrong("one_of", question, choices=", ".join(choices), value=_show(value))
     return str(normal)
 
 
@@ -78,18 +84,18 @@ def _multiple(question: Question, value: object) -> list[str]:
     elif isinstance(value, list | tuple | set | frozenset):
         items = list(value)
     else:
-        raise ValueError(f"{question.id}: expected a list of values, got {_show(value)}")
+        raise _wrong("list", question, value=_show(value))
     chosen: set[str] = set()
     for item in items:
         normal = _choice_value(item)
         if normal not in question.values:
-            raise ValueError(f"{question.id}: expected values from {', '.join(question.values)}; got {_show(item)}")
+            raise _wrong("values_from", question, choices=", ".join(question.values), value=_show(item))
         chosen.add(str(normal))
     exclusive = {c.value for c in question.choices if c.exclusive}
     if chosen & exclusive and len(chosen) > 1:
-        raise ValueError(f"{question.id}: {sorted(chosen & exclusive)[0]!r} cannot be combined with other answers")
+        raise _wrong("exclusive", question, value=repr(sorted(chosen & exclusive)[0]))
     if question.required and not chosen:
-        raise ValueError(f"{question.id}: required, at least one of {', '.join(question.values)}")
+        raise _wrong("required_some_of", question, choices=", ".join(question.values))
     return sorted(chosen - exclusive)
 
 
@@ -106,21 +112,21 @@ def _flag(question: Question, value: object) -> bool | None:
             return False
     if value is None or value == "":
         if question.required:
-            raise ValueError(f"{question.id}: required, yes or no")
+            raise _wrong("required_yes_no", question)
         return None
-    raise ValueError(f"{question.id}: expected yes or no, got {_show(value)}")
+    raise _wrong("yes_no", question, value=_show(value))
 
 
 def _text(question: Question, value: object) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValueError(f"{question.id}: expected text, got {_show(value)}")
+        raise _wrong("text", question, value=_show(value))
     value = value.strip()
     if len(value) > question.max_length:
-        raise ValueError(f"{question.id}: at most {question.max_length} characters, got {len(value)}")
+        raise _wrong("too_long", question, limit=question.max_length, length=len(value))
     if question.required and not value:
-        raise ValueError(f"{question.id}: required")
+        raise _wrong("required", question)
     return value
 
 
@@ -129,22 +135,22 @@ def _date(question: Question, value: object) -> str | None:
         return value.isoformat()
     if value is None or value == "":
         if question.required:
-            raise ValueError(f"{question.id}: required, a date like 2027-01-15")
+            raise _wrong("required_date", question)
         return None
     try:
         return date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        raise ValueError(f"{question.id}: expected a date like 2027-01-15, got {_show(value)}") from None
+        raise _wrong("date", question, value=_show(value)) from None
 
 
 def _user(question: Question, value: object) -> str | None:
     if value is None or value == "":
         if question.required:
-            raise ValueError(f"{question.id}: required, a Slack user")
+            raise _wrong("required_user", question)
         return None
     text = str(value).strip()
     if not isinstance(value, str) or not text.startswith(_USER_PREFIXES) or not text[1:].isalnum() or len(text) > 32:
-        raise ValueError(f"{question.id}: expected a Slack user ID like U012AB3CD, got {_show(value)}")
+        raise _wrong("user", question, value=_show(value))
     return text
 
 

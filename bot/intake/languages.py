@@ -16,6 +16,8 @@ that has it.
 
 from types import MappingProxyType
 
+from bot.common.render import config_error
+
 LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "nl")
 
 # ---------------------------------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def check_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
     """The codes, in order and without repeats; a ValueError names a language secreview does not read."""
     for code in codes:
         if code not in LANGUAGES:
-            raise ValueError(f"{code!r} is not a language secreview reads; use some of {', '.join(LANGUAGES)}")
+            raise config_error("language", value=repr(code), languages=", ".join(LANGUAGES))
     if not codes:
-        raise ValueError(f"name at least one language of {', '.join(LANGUAGES)}")
+        raise config_error("no_language", languages=", ".join(LANGUAGES))
     return tuple(dict.fromkeys(codes))

@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from bot.common.render import raw_message
+
 QUESTION_TYPES = ("text", "date", "user", "single_choice", "multiple_choice", "yes_no")
 # Answers that fill the review itself (its title, owner, ...), with the type each must have.
 CORE_TYPES: dict[str, str] = {"title": "text", "summary": "text", "owner": "user", "go_live": "date", "links": "text"}
@@ -163,6 +165,13 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _mistake(where: str, key: str, what: str, /, **params: Any) -> str:
+    """One line of a QuestionnaireError, `where: key: what is wrong`, in templates/messages_cli.toml
+    [config.questionnaire] words (`what` is the entry; values arrive quoted)."""
+    text = raw_message(f"config.questionnaire.{what}", **params)
+    return f"{where}: {key}: {text}" if key else f"{where}: {text}"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Reading one question
 # ---------------------------------------------------------------------------------------------------------
@@ -176,8 +185,8 @@ class _Reader:
         self.where = where
         self.errors = errors
 
-    def fail(self, key: str, message: str) -> None:
-        self.errors.append(f"{self.where}: {key}: {message}" if key else f"{self.where}: {message}")
+    def fail(self, key: str, what: str, /, **params: Any) -> None:
+        self.errors.append(_mistake(self.where, key, what, **params))
 
     def text(self, key: str, limit: int, *, required: bool = False, default: str = "") -> str:
         value = self.table.get(key)
@@ -186,25 +195,25 @@ class _Reader:
                 self.fail(key, "required")
             return default
         if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(key, f"expected text, got {_show(value)}")
+            self.fail(key, "text", value=_show(value))
             return default
         value = value.strip()
         if len(value) > limit:
-            self.fail(key, f"at most {limit} characters, got {len(value)}")
+            self.fail(key, "too_long", limit=limit, length=len(value))
             return value[:limit]
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            self.fail(key, f"expected true or false, got {_show(value)}")
+            self.fail(key, "flag", value=_show(value))
             return default
         return value
 
     def number(self, key: str, low: int, high: int, default: int) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(key, f"expected an integer from {low} to {high}, got {_show(value)}")
+            self.fail(key, "integer", low=low, high=high, value=_show(value))
             return default
         return value
 
@@ -213,29 +222,29 @@ class _Reader:
             return default
         value = self.table[key]
         if value not in allowed:
-            self.fail(key, f"expected one of {', '.join(allowed)}, got {_show(value)}")
+            self.fail(key, "one_of", allowed=", ".join(allowed), value=_show(value))
             return default
         return str(value)
 
     def pattern(self, key: str, regex: re.Pattern[str], what: str, default: str = "") -> str:
+        # `what` names the catalogue's words for a valid value ([config.questionnaire] value_pattern, ...).
         value = self.table.get(key)
         if value is None:
             return default
         if not isinstance(value, str) or not regex.match(value):
-            self.fail(key, f"expected {what}, got {_show(value)}")
+            self.fail(key, "pattern", what=raw_message(f"config.questionnaire.{what}"), value=_show(value))
             return default
         return value
 
     def regulations(self, key: str = "regulations") -> tuple[str, ...]:
         value = self.table.get(key, [])
         if not isinstance(value, list):
-            self.fail(key, f"expected a list of regulation names, got {_show(value)}")
+            self.fail(key, "regulations", value=_show(value))
             return ()
         names: list[str] = []
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip() or len(item.strip()) > REGULATION_MAX:
-                self.fail(f"{key}[{i}]", f"expected a regulation's name (1 to {REGULATION_MAX} characters), "
-                                         f"got {_show(item)}")
+                self.fail(f"{key}[{i}]", "regulation", limit=REGULATION_MAX, value=_show(item))
             else:
                 names.append(item.strip())
         return tuple(dict.fromkeys(names))
@@ -243,72 +252,69 @@ class _Reader:
     def unknown_keys(self, allowed: tuple[str, ...]) -> None:
         for key in self.table:
             if key not in allowed:
-                self.fail(str(key), f"unknown setting; expected one of {', '.join(allowed)}")
+                self.fail(str(key), "unknown_setting", allowed=", ".join(allowed))
 
 
 def _choice(raw: object, where: str, qtype: str, errors: list[str]) -> Choice | None:
     if not isinstance(raw, Mapping):
-        errors.append(f"{where}: expected a table with value and label, got {_show(raw)}")
+        errors.append(_mistake(where, "", "choice_not_table", value=_show(raw)))
         return None
     r = _Reader(raw, where, errors)
     r.unknown_keys(_CHOICE_KEYS)
-    value = r.pattern("value", _VALUE_RE, "lower-case letters, digits and '_' (at most 75)")
+    value = r.pattern("value", _VALUE_RE, "value_pattern")
     if "value" not in raw:
         r.fail("value", "required")
     exclusive = r.flag("exclusive")
     if exclusive and qtype != "multiple_choice":
-        r.fail("exclusive", "only a multiple_choice question has an exclusive (\"none of these\") choice")
+        r.fail("exclusive", "exclusive_not_multiple")
     choice = Choice(
         value=value, label=r.text("label", OPTION_LABEL_MAX, required=True),
-        points=r.number("points", 0, MAX_POINTS, 0), code=r.pattern("code", _CODE_RE, "a reason code like "
-                                                                     "'data_eu_residents'"),
+        points=r.number("points", 0, MAX_POINTS, 0), code=r.pattern("code", _CODE_RE, "choice_code_pattern"),
         reason=r.text("reason", REASON_MAX), regulations=r.regulations(), exclusive=exclusive,
     )
     if exclusive and (choice.points or choice.regulations):
-        r.fail("exclusive", "an exclusive choice means \"none\" and cannot bring points or regulations")
+        r.fail("exclusive", "exclusive_scores")
     return choice if value else None
 
 
 def _choices(raw: Mapping[str, Any], qtype: str, style: str, where: str, errors: list[str]) -> tuple[Choice, ...]:
     items = raw.get("choices")
     if not isinstance(items, list) or not items:
-        errors.append(f"{where}: choices: expected a list of at least one {{ value, label }} table, got "
-                      f"{_show(items)}")
+        errors.append(_mistake(where, "choices", "choices_not_list", value=_show(items)))
         return ()
     limit = MAX_INLINE_OPTIONS if qtype == "single_choice" and style == "radio" else MAX_OPTIONS
     if len(items) > limit:
-        errors.append(f"{where}: choices: at most {limit} choices{' as radio buttons' if limit < 100 else ''}, "
-                      f"got {len(items)}")
+        errors.append(_mistake(where, "choices", "too_many_radio" if limit < MAX_OPTIONS else "too_many_choices",
+                               limit=limit, count=len(items)))
     choices = [c for i, item in enumerate(items) if (c := _choice(item, f"{where}: choices[{i}]", qtype, errors))]
     seen: set[str] = set()
     for choice in choices:
         if choice.value in seen:
-            errors.append(f"{where}: choices: the value {choice.value!r} is used twice")
+            errors.append(_mistake(where, "choices", "value_twice", value=repr(choice.value)))
         seen.add(choice.value)
     if sum(c.exclusive for c in choices) > 1:
-        errors.append(f"{where}: choices: at most one choice may be exclusive")
+        errors.append(_mistake(where, "choices", "exclusive_twice"))
     return tuple(choices)
 
 
 def _question(raw: object, index: int, errors: list[str], where: str) -> Question | None:
     label = f"{where}questions[{index}]"
     if not isinstance(raw, Mapping):
-        errors.append(f"{label}: expected a [[questionnaire.questions]] table, got {_show(raw)}")
+        errors.append(_mistake(label, "", "question_not_table", value=_show(raw)))
         return None
     qid = raw.get("id")
     shown = f"{label} ({qid})" if isinstance(qid, str) else label
     r = _Reader(raw, shown, errors)
     if not isinstance(qid, str) or not _ID_RE.match(qid):
-        r.fail("id", f"expected lower-case letters, digits and '_', starting with a letter (at most 40), "
-                     f"got {_show(qid)}")
+        r.fail("id", "id", value=_show(qid))
         return None
     qtype = raw.get("type")
     if qtype not in QUESTION_TYPES:
-        r.fail("type", f"expected one of {', '.join(QUESTION_TYPES)}, got {_show(qtype)}")
+        r.fail("type", "one_of", allowed=", ".join(QUESTION_TYPES), value=_show(qtype))
         return None
     r.unknown_keys(_KEYS_BY_TYPE[qtype])
     if qid in CORE_TYPES and qtype != CORE_TYPES[qid]:
-        r.fail("type", f"the {qid!r} question fills the review's {qid} and must be {CORE_TYPES[qid]}")
+        r.fail("type", "core_type", question=repr(qid), field=qid, type=CORE_TYPES[qid])
     style = r.one_of("style", ("select", "radio"), "select") if qtype == "single_choice" else "select"
     limit = TEXT_MAX
     if qtype == "text":
@@ -318,7 +324,7 @@ def _question(raw: object, index: int, errors: list[str], where: str) -> Questio
         help=r.text("help", LABEL_MAX), placeholder=r.text("placeholder", PLACEHOLDER_MAX),
         choices=_choices(raw, qtype, style, shown, errors) if qtype in CHOICE_TYPES else (),
         style=style, multiline=r.flag("multiline"), max_length=limit,
-        code=r.pattern("code", _CODE_RE, "a reason code like 'critical_function'"),
+        code=r.pattern("code", _CODE_RE, "code_pattern"),
         points=r.number("points", 0, MAX_POINTS, 0), reason=r.text("reason", REASON_MAX),
         regulations=r.regulations() if qtype in ("text", "yes_no") else (),
         risk_when=r.one_of("risk_when", ("yes", "no"), "yes") if qtype == "yes_no" else "yes",
@@ -326,11 +332,11 @@ def _question(raw: object, index: int, errors: list[str], where: str) -> Questio
         prefill=r.one_of("prefill", PREFILLS, "") if qtype == "text" else "",
     )
     if qtype in ("text", "yes_no") and question.points and not question.code:
-        r.fail("code", "a question that brings points needs a code (its reason's name in [risk.weights])")
+        r.fail("code", "points_need_code")
     if question.is_core and (question.points or question.regulations or question.scan_for_regulations):
-        r.fail("points", f"the {qid!r} question fills the review's {qid}; it cannot bring points or regulations")
+        r.fail("points", "core_scores", question=repr(qid), field=qid)
     if qid in REQUIRED_CORE and not question.required:
-        r.fail("required", f"the {qid!r} question is always required")
+        r.fail("required", "core_required", question=repr(qid))
     return question
 
 
@@ -339,18 +345,19 @@ def _check_whole(questions: list[Question], where: str, errors: list[str]) -> No
     codes: dict[str, str] = {}
     for q in questions:
         if q.id in ids:
-            errors.append(f"{where}questions ({q.id}): id: the id {q.id!r} is used twice")
+            errors.append(_mistake(f"{where}questions ({q.id})", "id", "id_twice", question=repr(q.id)))
         ids.add(q.id)
         for code in [c.code or f"{q.id}_{c.value}" for c in q.choices if not c.exclusive] + [q.code] * bool(q.code):
             if code in codes and codes[code] != q.id:
-                errors.append(f"{where}questions ({q.id}): code: the code {code!r} is also used by {codes[code]!r}")
+                errors.append(_mistake(f"{where}questions ({q.id})", "code", "code_twice", code=repr(code),
+                                       question=repr(codes[code])))
             codes.setdefault(code, q.id)
     for core in REQUIRED_CORE:
         if core not in ids:
-            errors.append(f"{where}questions: every questionnaire needs the {core!r} question "
-                          f"(type {CORE_TYPES[core]}, required = true)")
+            errors.append(_mistake(f"{where}questions", "", "core_missing", question=repr(core), type=CORE_TYPES[core]))
     if len(questions) > MAX_QUESTIONS:
-        errors.append(f"{where}questions: at most {MAX_QUESTIONS} questions, got {len(questions)}")
+        errors.append(_mistake(f"{where}questions", "", "too_many_questions", limit=MAX_QUESTIONS,
+                               count=len(questions)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -367,22 +374,21 @@ def questionnaire_from_config(data: object, *, base: Questionnaire | None = None
     """
     errors: list[str] = []
     if not isinstance(data, Mapping):
-        raise QuestionnaireError([f"{where.rstrip('.')}: expected a table, got {_show(data)}"])
+        raise QuestionnaireError([_mistake(where.rstrip("."), "", "not_table", value=_show(data))])
     top = _Reader(data, where.rstrip("."), errors)
     top.unknown_keys(_CONFIG_KEYS)
     replacing = top.flag("replace", default=base is None)
     version = top.text("version", VERSION_MAX)
     raw_questions = data.get("questions", [])
     if not isinstance(raw_questions, list):
-        errors.append(f"{where}questions: expected a list of [[questionnaire.questions]] tables, got "
-                      f"{_show(raw_questions)}")
+        errors.append(_mistake(f"{where}questions", "", "questions_not_list", value=_show(raw_questions)))
         raw_questions = []
     given = [q for i, raw in enumerate(raw_questions) if (q := _question(raw, i, errors, where))]
     questions: list[Question]
     if replacing or base is None:
         questions = given
         if data.get("remove"):
-            errors.append(f"{where}remove: only a questionnaire that extends the shipped one removes questions")
+            errors.append(_mistake(f"{where}remove", "", "remove_without_base"))
     else:
         questions = _extended(base, given, data.get("remove", []), where, errors)
     _check_whole(questions, where, errors)
@@ -394,13 +400,13 @@ def questionnaire_from_config(data: object, *, base: Questionnaire | None = None
 def _extended(base: Questionnaire, given: list[Question], remove: object, where: str,
               errors: list[str]) -> list[Question]:
     if not isinstance(remove, list) or not all(isinstance(r, str) for r in remove):
-        errors.append(f"{where}remove: expected a list of question ids, got {_show(remove)}")
+        errors.append(_mistake(f"{where}remove", "", "remove_not_list", value=_show(remove)))
         remove = []
     for name in remove:
         if base.get(name) is None:
-            errors.append(f"{where}remove: {name!r} is not a shipped question")
+            errors.append(_mistake(f"{where}remove", "", "remove_unknown", question=repr(name)))
         elif name in REQUIRED_CORE:
-            errors.append(f"{where}remove: the {name!r} question is in every questionnaire")
+            errors.append(_mistake(f"{where}remove", "", "remove_core", question=repr(name)))
     by_id = {q.id: q for q in given}
     kept = [by_id.pop(q.id, q) for q in base.questions if q.id not in remove]
     return kept + [q for q in given if q.id in by_id]

@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from itertools import pairwise
 
+from bot.common.render import config_error
 from bot.intake.answers import _show
 from bot.intake.questionnaire import Questionnaire, questionnaire_from_config
 from bot.intake.rules import (
@@ -26,24 +27,24 @@ _MAX_POINTS = 1000
 def _table(value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, object]:
     """A TOML table with only the allowed keys (a typo must not be ignored silently)."""
     if not isinstance(value, Mapping):
-        raise ValueError(f"{key}: expected a table, got {_show(value)}")
+        raise config_error("not_table", key=key, value=_show(value))
     for k in value:
         if allowed and k not in allowed:
-            raise ValueError(f"{key}.{k}: unknown setting; expected one of {', '.join(allowed)}")
+            raise config_error("unknown_setting", key=f"{key}.{k}", allowed=", ".join(allowed))
     return value
 
 
 def _phrase(value: object, key: str) -> str:
     """A configured phrase: a string with at least one word."""
     if not isinstance(value, str) or not _phrase_words(value):
-        raise ValueError(f"{key}: expected a phrase with at least one letter or digit, got {_show(value)}")
+        raise config_error("phrase", key=key, value=_show(value))
     return value.strip()
 
 
 def _phrase_list(value: object, key: str) -> tuple[str, ...]:
     """A configured list of phrases."""
     if not isinstance(value, list | tuple):
-        raise ValueError(f"{key}: expected a list of strings, got {_show(value)}")
+        raise config_error("string_list", key=key, value=_show(value))
     return tuple(_phrase(item, f"{key}[{i}]") for i, item in enumerate(value))
 
 
@@ -51,17 +52,17 @@ def _points(value: object, key: str) -> int:
     """A configured number of points or a threshold."""
     # bool is an int in Python, but "true" points is a mistake in the file
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_POINTS:
-        raise ValueError(f"{key}: expected an integer from 0 to {_MAX_POINTS}, got {_show(value)}")
+        raise config_error("points", key=key, limit=_MAX_POINTS, value=_show(value))
     return value
 
 
 def _subset(value: object, key: str, allowed: tuple[str, ...]) -> frozenset[str]:
     """A configured list of values from a fixed vocabulary."""
     if not isinstance(value, list | tuple):
-        raise ValueError(f"{key}: expected a list from {', '.join(allowed)}, got {_show(value)}")
+        raise config_error("subset_list", key=key, allowed=", ".join(allowed), value=_show(value))
     for i, item in enumerate(value):
         if item not in allowed:
-            raise ValueError(f"{key}[{i}]: expected one of {', '.join(allowed)}, got {_show(item)}")
+            raise config_error("subset_item", key=f"{key}[{i}]", allowed=", ".join(allowed), value=_show(item))
     return frozenset(str(v) for v in value)
 
 
@@ -73,7 +74,7 @@ def _regulation_rule(value: object, key: str, questionnaire: Questionnaire) -> R
     sensitive = tuple(c.value for c in question.choices if not c.exclusive) if question else ()
     flags = tuple(q.id for q in questionnaire.scored if q.type == "yes_no")
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{key}.regulation: expected the regulation's name, got {_show(name)}")
+        raise config_error("regulation_name", key=f"{key}.regulation", value=_show(name))
     return RegulationRule(
         regulation=name.strip(),
         when_sensitive=_subset(entry.get("when_sensitive", []), f"{key}.when_sensitive", sensitive),
@@ -90,10 +91,10 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
     """
     base = rules_for_languages(languages)
     if not isinstance(data, Mapping):
-        raise ValueError(f"config: expected a table, got {_show(data)}")
+        raise config_error("not_table", key="config", value=_show(data))
     for k in data:
         if k not in _TOP_KEYS:
-            raise ValueError(f"{k}: unknown setting; expected one of {', '.join(_TOP_KEYS)}")
+            raise config_error("unknown_setting", key=k, allowed=", ".join(_TOP_KEYS))
 
     questionnaire = base.questionnaire
     if "questionnaire" in data:
@@ -110,7 +111,7 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
     if "tags" in data:
         for tag, keywords in _table(data["tags"], "tags", ()).items():
             if not isinstance(tag, str) or not _TAG_NAME_RE.match(tag):
-                raise ValueError(f"tags.{tag}: tag names are lower-case letters, digits, '-' and '_'")
+                raise config_error("tag_name", key=f"tags.{tag}")
             parsed = _phrase_list(keywords, f"tags.{tag}")
             if parsed:
                 tags[tag] = parsed
@@ -135,30 +136,29 @@ def rules_from_config(data: Mapping[str, object], *, languages: tuple[str, ...] 
         section = _table(data["risk"], "risk", ("weights", "tiers"))
         for code, points in _table(section.get("weights", {}), "risk.weights", ()).items():
             if code not in codes:
-                known = ", ".join(codes)
-                raise ValueError(f"risk.weights.{code}: unknown reason code; expected one of {known}")
+                raise config_error("reason_code", key=f"risk.weights.{code}", known=", ".join(codes))
             weights[code] = _points(points, f"risk.weights.{code}")
         for tier, points in _table(section.get("tiers", {}), "risk.tiers", TIERS).items():
             tiers[tier] = _points(points, f"risk.tiers.{tier}")
         if tiers["low"] != 0:
-            raise ValueError(f"risk.tiers.low: expected 0 so that every score has a tier, got {tiers['low']}")
+            raise config_error("low_tier", key="risk.tiers.low", value=tiers["low"])
         values = [tiers[t] for t in TIERS]
         if any(a >= b for a, b in pairwise(values)):
             shown = ", ".join(f"{t}={tiers[t]}" for t in TIERS)
-            raise ValueError(f"risk.tiers: thresholds must increase from low to critical, got {shown}")
+            raise config_error("tiers_order", key="risk.tiers", value=shown)
 
     # A [[regulations]] entry replaces the default rule of the same name (any case) or adds a new one.
     rules_by_name = {rule.regulation.casefold(): rule for rule in base.regulation_rules}
     if "regulations" in data:
         entries = data["regulations"]
         if not isinstance(entries, list | tuple):
-            raise ValueError(f"regulations: expected a list of [[regulations]] tables, got {_show(entries)}")
+            raise config_error("regulations_list", key="regulations", value=_show(entries))
         seen: set[str] = set()
         for i, entry in enumerate(entries):
             rule = _regulation_rule(entry, f"regulations[{i}]", questionnaire)
             name = rule.regulation.casefold()
             if name in seen:
-                raise ValueError(f"regulations[{i}].regulation: {rule.regulation!r} is defined twice")
+                raise config_error("regulation_twice", key=f"regulations[{i}].regulation", value=repr(rule.regulation))
             seen.add(name)
             rules_by_name[name] = rule
 
