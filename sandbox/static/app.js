@@ -30,6 +30,9 @@
     place: { kind: 'channel', id: null }, // or { kind: 'app', tab: 'home' | 'messages' }
     thread: null, // { channel, ts }
     modalKey: null,
+    switcherKey: null,
+    pressing: false,
+    renderWaiting: false,
     fields: [],
     closedViews: new Set(),
     pendingHome: false,
@@ -513,7 +516,13 @@
 
   function renderSwitcher() {
     const box = byId('switcher');
-    box.replaceChildren(...ui.data.people.filter((p) => p.switchable).map((p) => h('button', {
+    const people = ui.data.people.filter((p) => p.switchable);
+    // Rebuilt only when it changes: a poll that replaced the buttons between a press and its release would
+    // swallow the click (the browser sends no click when mousedown and mouseup land on different elements).
+    const key = JSON.stringify([ui.me, people.map((p) => [p.id, p.handle, p.name, p.role])]);
+    if (key === ui.switcherKey) return;
+    ui.switcherKey = key;
+    box.replaceChildren(...people.map((p) => h('button', {
       type: 'button', class: `person${p.id === ui.me ? ' active' : ''}`, 'data-testid': `as-${p.handle}`,
       'aria-pressed': p.id === ui.me ? 'true' : 'false', title: `Act as ${p.name} (${p.role})`,
       onclick: () => switchUser(p.id),
@@ -620,8 +629,21 @@
     else container.scrollTop = keep;
   }
 
+  // While a pointer is pressed nothing is redrawn: replacing the element under it between press and release would
+  // swallow the click (the browser sends none when mousedown and mouseup land on different elements). The redraw
+  // that waited runs right after the click.
+  document.addEventListener('pointerdown', () => { ui.pressing = true; }, true);
+  const released = () => {
+    ui.pressing = false;
+    if (ui.renderWaiting) { ui.renderWaiting = false; setTimeout(render, 0); }
+  };
+  // A press can also end without a release here (cancelled, or released outside the window).
+  ['pointerup', 'pointercancel'].forEach((name) => document.addEventListener(name, released, true));
+  window.addEventListener('blur', released);
+
   function render() {
     if (!ui.data) return;
+    if (ui.pressing) { ui.renderWaiting = true; return; }
     if (ui.place.kind === 'channel' && !channelById(ui.place.id)) {
       ui.place = { kind: 'channel', id: ui.data.special.announce };
       if (!channelById(ui.place.id)) ui.place.id = ui.data.channels[0].id;
