@@ -47,6 +47,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, sandbox: Sandbox) -> Iterator[Any]:
     """A fresh browser tab on the sandbox page; JavaScript errors fail the test."""
+    yield from sandbox_tab(browser, sandbox)
+
+
+def sandbox_tab(browser: Any, sandbox: Sandbox) -> Iterator[Any]:
+    """A tab in a browser context of its own (its own storage, so its own person); JavaScript errors fail."""
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="en-GB", timezone_id="UTC")
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sandbox.server import Sandbox
-from tests.browser.conftest import TIMEOUT_MS
+from tests.browser.conftest import sandbox_tab
 from tests.browser.test_sandbox_browser import SlackPage, expect
 
 pytestmark = pytest.mark.browser
@@ -29,15 +29,7 @@ TOUR = ("Kick-off: we are rolling out Salesforce Service Cloud for support, go-l
 @pytest.fixture
 def second_page(browser: Any, sandbox: Sandbox) -> Iterator[Any]:
     """Another person's browser on the same sandbox (its own storage, so its own person)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="en-GB", timezone_id="UTC")
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(sandbox.url)
-    yield tab
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    yield from sandbox_tab(browser, sandbox)
 
 
 def buttons_in(locator: Any) -> list[str]:

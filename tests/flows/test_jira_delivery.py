@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,24 +19,11 @@ from bot.run.jira_side import slack_owner_lookup, slack_permalinks
 from bot.slack.client import make_client
 from bot.tracker.client import JiraClient, connect
 from bot.tracker.delivery import IN_FLIGHT_SECONDS, JiraDelivery, OutboxRow
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage
 from tests.flows.test_jira_flow import decide_with_conditions
+from tests.support.clock import Clock
 from tests.support.jira_world import conditions, running_jira_world
 from tests.support.world import SECURITY, World
-
-
-class Clock:
-    """Real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Moves time forward."""
-        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 import pytest
@@ -21,24 +21,11 @@ from bot.slack.client import make_client
 from bot.slack.home import home_renderer
 from sandbox import payloads
 from sandbox.fake_slack import Call
-from storage.models import OutboxMessage, Review, utcnow
+from storage.models import OutboxMessage, Review
+from tests.support.clock import Clock
 from tests.support.world import ANNOUNCE, OWNER, REVIEWER, SECURITY, World, flatten_text
 
 ANNOUNCEMENT = "New project: payroll moves to Workday, go-live 2031-03-01"
-
-
-class Clock:
-    """The worker's clock: real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Moves time forward."""
-        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture
